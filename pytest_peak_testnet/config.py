@@ -1,0 +1,201 @@
+"""The desk's configuration: one TOML file, parsed once per pytest session.
+
+Each ``[section]`` is a frozen dataclass below; its fields are the only keys accepted.
+Defaults equal the desk's documented defaults, so a missing section is never "no limit".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError, InputError
+from .schema import build, closest, fraction, non_negative, positive
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+Mode = Literal["paper", "testnet", "live"]
+#: Kraken's OHLC intervals, as the desk writes them; values are minutes.
+TIMEFRAMES: dict[str, int] = {
+    "1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440, "1w": 10080, "15d": 21600,
+}
+Timeframe = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "15d"]
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """``[environment]``: the executor refuses to exist unless mode is ``testnet``."""
+
+    mode: Mode = "paper"
+    #: Default for ``--testnet-dry-run``: check limits only, never start a session.
+    testnet_dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ExchangeConfig:
+    """``[exchange.kraken_testnet]``. Keys live in the environment, never in the file."""
+
+    enabled: bool = True
+    base_url: str = "https://api.kraken.com"
+    api_key_env_var: str = "KRAKEN_TESTNET_API_KEY"
+    api_secret_env_var: str = "KRAKEN_TESTNET_API_SECRET"
+    #: AddOrder carries ``validate=true``: Kraken checks the order and does not place it.
+    validate_only: bool = True
+    #: Turning validate_only off places real orders; it needs this second, explicit switch.
+    allow_live_orders: bool = False
+    timeout_seconds: float = positive(30.0)
+    max_retries: int = non_negative(3)
+    rate_limit_ms: int = non_negative(1000)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.validate_only and not self.allow_live_orders:
+            yield "validate_only", "false places real orders; set allow_live_orders = true as well to confirm"
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """``[testnet_session]``: polling and the paper account that simulates fills."""
+
+    enabled: bool = True
+    default_exchange: str = "kraken_testnet"
+    symbol: str = "BTC/EUR"
+    timeframe: Timeframe = "1m"
+    poll_interval_seconds: float = positive(60.0)
+    warmup_candles: int = positive(200)
+    start_balance: float = positive(10000.0)
+    position_fraction: float = fraction(0.1)
+    fee_rate: float = non_negative(0.0026)
+    slippage_bps: float = non_negative(5.0)
+
+
+@dataclass(frozen=True)
+class RiskLimitsConfig:
+    """``[live_risk_limits]``: checked by the executor before every API call."""
+
+    enabled: bool = True
+    max_order_notional: float = positive(1000.0)
+    max_total_exposure_notional: float = positive(5000.0)
+    max_orders_per_minute: int = positive(10)
+    max_daily_loss_abs: float = positive(500.0)
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """``[testnet_limits.run]``: the most one run may plan."""
+
+    max_notional_per_run: float = positive(1000.0)
+    max_trades_per_run: int = positive(50)
+    max_duration_minutes: int = positive(240)
+
+
+@dataclass(frozen=True)
+class DailyLimits:
+    """``[testnet_limits.daily]``: the most all runs of one UTC day may spend together."""
+
+    max_notional_per_day: float = positive(5000.0)
+    max_trades_per_day: int = positive(200)
+
+
+@dataclass(frozen=True)
+class SymbolPolicy:
+    """``[testnet_limits.symbols]``: the whitelist."""
+
+    allowed: tuple[str, ...] = ("BTC/EUR", "ETH/EUR")
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.allowed:
+            yield "allowed", "expected at least one symbol, found an empty list"
+
+
+@dataclass(frozen=True)
+class OrchestrationConfig:
+    """``[testnet_orchestration]``: where runs, reports and the usage ledger live."""
+
+    runs_base_dir: Path = Path("test_runs")
+    reports_dir: Path = Path("reports")
+    #: The ledger is ``<usage_base_dir>/usage/usage_YYYY-MM-DD.json``.
+    usage_base_dir: Path = Path("test_results")
+    auto_generate_report: bool = True
+    report_format: Literal["markdown"] = "markdown"
+    usage_retention_days: int = positive(30)
+
+
+#: Dotted TOML table name -> (attribute of DeskConfig, dataclass). One source of truth.
+SECTIONS: dict[str, tuple[str, type]] = {
+    "environment": ("environment", EnvironmentConfig),
+    "exchange.kraken_testnet": ("exchange", ExchangeConfig),
+    "testnet_session": ("session", SessionConfig),
+    "live_risk_limits": ("risk", RiskLimitsConfig),
+    "testnet_limits.run": ("run_limits", RunLimits),
+    "testnet_limits.daily": ("daily_limits", DailyLimits),
+    "testnet_limits.symbols": ("symbols", SymbolPolicy),
+    "testnet_orchestration": ("orchestration", OrchestrationConfig),
+}
+PROFILES_TABLE = "testnet_profiles"
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    path: Path
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    risk: RiskLimitsConfig = field(default_factory=RiskLimitsConfig)
+    run_limits: RunLimits = field(default_factory=RunLimits)
+    daily_limits: DailyLimits = field(default_factory=DailyLimits)
+    symbols: SymbolPolicy = field(default_factory=SymbolPolicy)
+    orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
+    #: ``[testnet_profiles.NAME]`` tables, validated by the profiles module.
+    profile_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def load_config(path: Path, base_dir: Path) -> DeskConfig:
+    """Parse ``path``; relative paths inside it are anchored at ``base_dir`` (the rootdir)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "config file not found (set --testnet-config or ini testnet_config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"invalid TOML: {exc}") from None
+
+    sections: dict[str, Any] = {}
+    profile_tables: dict[str, Mapping[str, Any]] = {}
+    for name, table in _tables(path, raw):
+        if name == PROFILES_TABLE:
+            for profile, body in table.items():
+                if not isinstance(body, dict):
+                    raise ConfigError(f"{path}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
+                profile_tables[profile] = body
+            continue
+        attr, cls = SECTIONS[name]
+        try:
+            section = build(cls, table, lambda key, name=name: f"{path}: {name}.{key}", base_dir=base_dir)
+        except InputError as exc:
+            raise ConfigError(exc.where, exc.message) from None
+        for key, problem in getattr(section, "problems", lambda: ())():
+            raise ConfigError(f"{path}: {name}.{key}", problem)
+        sections[attr] = section
+    return DeskConfig(path=path, profile_tables=profile_tables, **sections)
+
+
+def _tables(path: Path, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Yield (dotted name, table) for each known section; anything else is an error."""
+    known = [*SECTIONS, PROFILES_TABLE]
+    groups = {name.split(".")[0] for name in SECTIONS if "." in name}
+    for key, value in raw.items():
+        candidates = [f"{key}.{sub}" for sub in value] if key in groups and isinstance(value, dict) else [key]
+        for name in candidates:
+            if name not in known:
+                raise ConfigError(f"{path}: {name}", f"unknown section{closest(name, known)}")
+            table = value if name == key else value[name.split(".", 1)[1]]
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: {name}", f"expected a table, found {table!r}")
+            yield name, table

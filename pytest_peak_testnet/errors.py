@@ -1,0 +1,28 @@
+"""Errors a user fixes by editing a file: each renders as one line naming where and what.
+
+They are plain exceptions (not ``pytest.UsageError``) so the library parts work outside
+pytest; the plugin turns them into usage errors at its boundary.
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad user input: ``<where>: <what>``, in one line."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Survives pickling across xdist's process boundary with its fields intact.
+        return (type(self), (self.where, self.message))
+
+
+class ConfigError(InputError):
+    """A problem in the TOML configuration."""
+
+
+class ProfileError(InputError):
+    """A problem in a profile (YAML file or ``[testnet_profiles.NAME]`` table)."""

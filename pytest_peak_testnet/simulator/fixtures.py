@@ -1,0 +1,1 @@
+"""Placeholder until the simulator lands (owned by the simulator work)."""
