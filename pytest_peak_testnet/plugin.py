@@ -1,5 +1,3 @@
 """pytest hooks and fixtures; each hook hands its work to the module that owns it."""
 
 from __future__ import annotations
-
-from .simulator.fixtures import kraken_simulator  # noqa: F401  (a fixture this plugin provides)

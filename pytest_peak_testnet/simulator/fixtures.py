@@ -1,1 +1,0 @@
-"""Placeholder until the simulator lands (owned by the simulator work)."""
