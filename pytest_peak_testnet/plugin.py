@@ -1,3 +1,148 @@
 """pytest hooks and fixtures; each hook hands its work to the module that owns it."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .config import DeskConfig
+from .desk import DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, Desk, open_desk
+from .items import ProfileFile, ProfileItem
+from .limits import LimitsController
+from .profiles import PROFILE_SUFFIXES
+from .terminal import budget, profile_list, summary_line
+from .usage import UsageLedger
+
+MARKERS = {
+    "testnet": "a testnet session profile collected by pytest-peak-testnet",
+    "testnet_smoke": "a short testnet profile for CI smoke runs",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("testnet", "exchange-testnet sessions (pytest-peak-testnet)")
+    group.addoption("--testnet-config", metavar="PATH",
+                    help=f"the desk's TOML config (default: ini testnet_config, else {DEFAULT_CONFIG})")
+    group.addoption("--testnet-profile", action="append", metavar="NAME",
+                    help="run only these profiles (repeatable, comma-separated), even outside the collected paths")
+    group.addoption("--testnet-list", action="store_true", help="list the profiles and exit")
+    group.addoption("--testnet-budget", action="store_true", help="show today's usage, what is left and the limits, and exit")
+    group.addoption("--testnet-dry-run", action="store_true", default=None,
+                    help="check each profile against the limits without starting a session")
+    group.addoption("--testnet-override", action="append", metavar="KEY=VALUE",
+                    help="override a profile field for this run, e.g. duration=30, max_notional=300, params.fast=5")
+    group.addoption("--testnet-on-blocked", choices=ON_BLOCKED,
+                    help="report a run the limits block as skipped (default) or failed")
+    parser.addini("testnet_config", f"the desk's TOML config (default {DEFAULT_CONFIG})")
+    parser.addini("testnet_profiles_dir", f"folder of YAML profiles (default {DEFAULT_PROFILES_DIR})")
+    parser.addini("testnet_on_blocked", "skip or fail a run the limits block (default skip)")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--testnet-list`` and ``--testnet-budget`` answer and exit, like ``--fixtures``."""
+    if not (config.getoption("testnet_list") or config.getoption("testnet_budget")):
+        return None
+    desk = open_desk(config)
+    assert desk is not None  # asking for either makes open_desk require a config
+    lines = profile_list(desk) if config.getoption("testnet_list") else budget(desk)
+    print("\n".join(lines))
+    return 0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    ini_blocked = config.getini("testnet_on_blocked")
+    if ini_blocked and ini_blocked not in ON_BLOCKED:
+        raise pytest.UsageError(f"ini testnet_on_blocked: expected one of {', '.join(ON_BLOCKED)}, found {ini_blocked!r}")
+    desk = open_desk(config)
+    if desk is None:
+        return
+    for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):
+        config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
+    config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: prune once
+        desk.ledger.prune()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    desk = parent.config.stash.get(DESK, None)
+    if desk is None or file_path.suffix not in PROFILE_SUFFIXES or file_path not in desk.by_source:
+        return None
+    return ProfileFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Bring in profiles pytest did not walk to: TOML-only profiles whenever the profiles
+    folder is collected, and any profile ``--testnet-profile`` names. That option then
+    narrows the run to those profiles, like ``-k`` does. Runs before ``-k``/``-m``."""
+    desk = config.stash.get(DESK, None)
+    if desk is None:
+        return
+    have = {item.nodeid for item in items}
+    profile_dir_collected = any(isinstance(i, ProfileItem) and not i.profile.from_config for i in items)
+    wanted = [p for p in desk.profiles.values()
+              if (desk.selected is not None and p.name in desk.selected)
+              or (p.from_config and profile_dir_collected and desk.selected is None)]
+    for source in dict.fromkeys(p.source for p in wanted):
+        for item in ProfileFile.from_parent(session, path=source).collect():
+            if item.nodeid not in have and item.profile in wanted:
+                items.append(item)
+    if desk.selected is not None:
+        keep = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in desk.selected]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = sorted(keep, key=lambda i: desk.selected.index(i.profile.name))  # type: ignore[union-attr]
+
+
+class RunWatcher:
+    """Registered only when the desk is active: collects profile results (from this
+    process or, under xdist, from the workers) for the summary at the end."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.reports: list[pytest.TestReport] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and any(k == "testnet_decision" for k, _ in report.user_properties):
+            self.reports.append(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.reports:
+            return
+        if self.desk.dry_run:
+            terminalreporter.write_sep("-", "testnet dry run: limit decisions")
+            for report in self.reports:
+                decision = dict(report.user_properties)["testnet_decision"]
+                terminalreporter.write_line(f"{report.nodeid.rpartition('::')[2]}: {decision}")
+        suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
+        terminalreporter.write_line(summary_line(self.desk) + suffix)
+
+
+def _desk(config: pytest.Config) -> Desk:
+    desk = config.stash.get(DESK, None)
+    if desk is None:
+        pytest.fail(f"no testnet config: create {DEFAULT_CONFIG} or pass --testnet-config", pytrace=False)
+    return desk
+
+
+@pytest.fixture(scope="session")
+def testnet_config(pytestconfig: pytest.Config) -> DeskConfig:
+    """The parsed desk config, the same object the profile items use."""
+    return _desk(pytestconfig).config
+
+
+@pytest.fixture(scope="session")
+def testnet_usage(pytestconfig: pytest.Config) -> UsageLedger:
+    """The usage ledger the profile items reserve in and settle to."""
+    return _desk(pytestconfig).ledger
+
+
+@pytest.fixture(scope="session")
+def testnet_limits(pytestconfig: pytest.Config) -> LimitsController:
+    """The limits controller the profile items ask in setup."""
+    return _desk(pytestconfig).limits

@@ -1,0 +1,100 @@
+"""The session-wide objects of one pytest run, built once from the options and the config.
+
+pytest's custom items get no fixtures, so everything an item needs lives here, in
+``config.stash``; the session fixtures hand the same objects to Python tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from .config import DeskConfig, load_config
+from .errors import InputError
+from .limits import LimitsController
+from .profiles import Profile, apply_overrides, load_profiles, select
+from .usage import UsageLedger
+
+OnBlocked = Literal["skip", "fail"]
+ON_BLOCKED: tuple[OnBlocked, ...] = ("skip", "fail")
+DEFAULT_CONFIG = "config/config.toml"
+DEFAULT_PROFILES_DIR = "profiles"
+
+
+@dataclass
+class Desk:
+    root: Path
+    config: DeskConfig
+    #: Every profile by name, overrides applied.
+    profiles: dict[str, Profile]
+    #: Names from ``--testnet-profile``; None when the option was not given.
+    selected: list[str] | None
+    profiles_dir: Path
+    ledger: UsageLedger
+    limits: LimitsController
+    dry_run: bool
+    on_blocked: OnBlocked
+    by_source: dict[Path, list[Profile]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[Path, list[Profile]] = defaultdict(list)
+        for profile in self.profiles.values():
+            grouped[profile.source].append(profile)
+        self.by_source = dict(grouped)
+
+
+DESK = pytest.StashKey[Desk]()
+
+
+def config_path(config: pytest.Config) -> tuple[Path, bool]:
+    """The config file and whether the user chose it (a chosen file must exist)."""
+    chosen = config.getoption("testnet_config") or config.getini("testnet_config")
+    path = Path(chosen or DEFAULT_CONFIG).expanduser()
+    return (path if path.is_absolute() else config.rootpath / path), bool(chosen)
+
+
+def wants_testnet(config: pytest.Config) -> bool:
+    return any(config.getoption(name) for name in ("testnet_profile", "testnet_list", "testnet_budget",
+                                                   "testnet_dry_run", "testnet_override"))
+
+
+def open_desk(config: pytest.Config) -> Desk | None:
+    """Build the desk, or None when this project has no testnet config and asks for none.
+
+    Raises ``pytest.UsageError`` with the one-line message of any bad input."""
+    if DESK in config.stash:
+        return config.stash[DESK]
+    path, chosen = config_path(config)
+    root = config.rootpath
+    profiles_dir = root / (config.getini("testnet_profiles_dir") or DEFAULT_PROFILES_DIR)
+    if not path.exists() and not chosen and not wants_testnet(config):
+        return None
+    try:
+        desk_config = load_config(path, root)
+        profiles = load_profiles(profiles_dir, desk_config, root)
+        names = [n.strip() for opt in config.getoption("testnet_profile") or [] for n in opt.split(",") if n.strip()]
+        select(profiles, names)
+        overrides = config.getoption("testnet_override") or []
+        profiles = {name: apply_overrides(p, overrides, root) for name, p in profiles.items()}
+    except InputError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    orchestration = desk_config.orchestration
+    ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
+    limits = LimitsController(desk_config.run_limits, desk_config.daily_limits, desk_config.symbols, ledger)
+    desk = Desk(
+        root=root,
+        config=desk_config,
+        profiles=profiles,
+        selected=names if config.getoption("testnet_profile") else None,
+        profiles_dir=profiles_dir,
+        ledger=ledger,
+        limits=limits,
+        dry_run=config.getoption("testnet_dry_run") or desk_config.environment.testnet_dry_run,
+        on_blocked=config.getoption("testnet_on_blocked") or config.getini("testnet_on_blocked") or "skip",
+    )
+    config.stash[DESK] = desk
+    return desk

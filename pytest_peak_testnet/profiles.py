@@ -1,0 +1,169 @@
+"""Session profiles: one YAML file each under ``profiles/``, or ``[testnet_profiles.NAME]``.
+
+A profile is a plan: what runs (strategy, symbol, timeframe, params) and how much it may
+spend (duration, notional, trades). The limits check these planned figures before a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from .config import PROFILES_TABLE, DeskConfig, Timeframe
+from .errors import InputError, ProfileError
+from .schema import build, closest, coerce, positive
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PROFILE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    #: The file that defines it: a YAML file, or the TOML config.
+    source: Path
+    strategy: str
+    symbol: str
+    timeframe: Timeframe
+    duration_minutes: int = positive(60)
+    max_notional: float = positive(500.0)
+    max_trades: int = positive(20)
+    description: str | None = None
+    markers: tuple[str, ...] = ()
+    #: Strategy parameters; the strategy declares and checks them.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: Cassette name under the cassettes dir; default ``<name>.yaml``.
+    cassette: str | None = None
+
+    @property
+    def from_config(self) -> bool:
+        return self.source.suffix == ".toml"
+
+    def where(self, root: Path) -> str:
+        """How errors name this profile's definition."""
+        shown = display(self.source, root)
+        return f"{shown}: {PROFILES_TABLE}.{self.name}" if self.from_config else shown
+
+
+USER_FIELDS = [f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "source")]
+HINTS = get_type_hints(Profile)
+CHECKS_BY_FIELD = {f.name: f.metadata["check"] for f in dataclasses.fields(Profile) if "check" in f.metadata}
+#: Short names accepted by ``--testnet-override``.
+OVERRIDE_ALIASES = {"duration": "duration_minutes", "notional": "max_notional", "trades": "max_trades"}
+
+
+def display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _check_markers(profile: Profile, where: str) -> Profile:
+    for marker in profile.markers:
+        if not marker.isidentifier():
+            raise ProfileError(f"{where}: markers", f"expected marker names (identifiers), found {marker!r}")
+    return profile
+
+
+def load_yaml_profile(path: Path, root: Path) -> Profile:
+    shown = display(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ProfileError(f"{shown}{line}", f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(shown, f"cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{shown}:1", f"expected a mapping of profile fields, found {type(data).__name__}")
+    lines = _KeyLines(text)
+    try:
+        profile = build(Profile, data, lambda key: f"{shown}:{lines[key]}: {key}",
+                        extra={"name": path.stem, "source": path})
+    except InputError as exc:
+        raise ProfileError(exc.where, exc.message) from None
+    return _check_markers(profile, shown)
+
+
+class _KeyLines:
+    """Line numbers of top-level keys, parsed only when an error needs one."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: dict[str, int] | None = None
+
+    def __getitem__(self, key: str) -> int:
+        if self._lines is None:
+            node = yaml.compose(self._text, Loader=Loader)
+            self._lines = {k.value: k.start_mark.line + 1 for k, _ in getattr(node, "value", [])}
+        return self._lines.get(key, 1)
+
+
+def load_table_profile(name: str, table: Mapping[str, Any], config_path: Path, root: Path) -> Profile:
+    where = f"{display(config_path, root)}: {PROFILES_TABLE}.{name}"
+    try:
+        profile = build(Profile, table, lambda key: f"{where}.{key}", extra={"name": name, "source": config_path})
+    except InputError as exc:
+        raise ProfileError(exc.where, exc.message) from None
+    return _check_markers(profile, where)
+
+
+def load_profiles(profiles_dir: Path, config: DeskConfig, root: Path) -> dict[str, Profile]:
+    """Every profile by name; a name defined twice is an error naming both places."""
+    found: dict[str, Profile] = {}
+    files = sorted(p for p in profiles_dir.glob("*") if p.suffix in PROFILE_SUFFIXES) if profiles_dir.is_dir() else []
+    candidates: Iterable[Profile] = [
+        *(load_yaml_profile(p, root) for p in files),
+        *(load_table_profile(n, t, config.path, root) for n, t in config.profile_tables.items()),
+    ]
+    for profile in candidates:
+        if profile.name in found:
+            first = found[profile.name]
+            raise ProfileError(profile.where(root), f"profile {profile.name!r} is also defined in {first.where(root)}")
+        found[profile.name] = profile
+    return found
+
+
+def select(profiles: Mapping[str, Profile], names: Sequence[str]) -> list[Profile]:
+    """The named profiles; an unknown name lists those that exist and the closest one."""
+    chosen = []
+    for name in names:
+        if name not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ProfileError("--testnet-profile", f"unknown profile {name!r}{closest(name, profiles)} (profiles: {known})")
+        chosen.append(profiles[name])
+    return chosen
+
+
+def apply_overrides(profile: Profile, overrides: Sequence[str], root: Path) -> Profile:
+    """``KEY=VALUE`` from the command line; values are YAML scalars, checked like the file."""
+    changes: dict[str, Any] = {}
+    params = dict(profile.params)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = OVERRIDE_ALIASES.get(key.strip(), key.strip())
+        if not sep or not key:
+            raise ProfileError("--testnet-override", f"expected KEY=VALUE, found {item!r}")
+        try:
+            value = yaml.load(raw, Loader=Loader) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        if key.startswith("params."):
+            params[key.removeprefix("params.")] = value
+            continue
+        if key not in USER_FIELDS:
+            names = [*USER_FIELDS, *OVERRIDE_ALIASES, "params.NAME"]
+            raise ProfileError(f"--testnet-override {key}", f"unknown profile field{closest(key, names)}")
+        try:
+            changes[key] = coerce(value, HINTS[key], CHECKS_BY_FIELD.get(key), f"--testnet-override {key}")
+        except InputError as exc:
+            raise ProfileError(exc.where, exc.message) from None
+    return dataclasses.replace(profile, params=params, **changes)

@@ -1,0 +1,54 @@
+"""Text for people: the profile list, the budget, the one-line summary after a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .desk import Desk
+from .profiles import Profile, display
+
+
+def profile_list(desk: Desk) -> Iterable[str]:
+    profiles = sorted(desk.profiles.values(), key=lambda p: p.name)
+    yield f"testnet profiles ({len(profiles)}) from {display(desk.profiles_dir, desk.root)}/ and {display(desk.config.path, desk.root)}:"
+    for p in profiles:
+        yield ""
+        yield f"{p.name}"
+        yield from (f"  {k:<13} {v}" for k, v in _profile_rows(p, desk))
+
+
+def _profile_rows(p: Profile, desk: Desk) -> Iterable[tuple[str, object]]:
+    yield "strategy", p.strategy + (f" {dict(p.params)}" if p.params else "")
+    yield "symbol", p.symbol
+    yield "timeframe", p.timeframe
+    yield "duration", f"{p.duration_minutes} min"
+    yield "max notional", f"{p.max_notional:.2f}"
+    yield "max trades", p.max_trades
+    yield "markers", ", ".join(("testnet", *p.markers))
+    if p.description:
+        yield "description", p.description
+    yield "source", p.where(desk.root)
+
+
+def budget(desk: Desk) -> Iterable[str]:
+    usage = desk.ledger.read()
+    left_notional, left_trades = desk.limits.remaining(usage)
+    daily, run = desk.config.daily_limits, desk.config.run_limits
+    yield f"testnet budget for {usage.day.isoformat()} (UTC), ledger {display(desk.ledger.path_for(usage.day), desk.root)}"
+    yield f"  used       notional {usage.notional_spent:>12.2f}   trades {usage.trades_spent:>5}   runs {usage.runs}" + (
+        f" (+{usage.replays} replays, not counted)" if usage.replays else "")
+    if usage.notional_reserved or usage.trades_reserved:
+        yield f"  reserved   notional {usage.notional_reserved:>12.2f}   trades {usage.trades_reserved:>5}   (runs in progress)"
+    yield f"  remaining  notional {left_notional:>12.2f}   trades {left_trades:>5}"
+    yield f"  limits     notional/day {daily.max_notional_per_day:.2f}, trades/day {daily.max_trades_per_day}; " \
+          f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"
+    yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
+
+
+def summary_line(desk: Desk) -> str:
+    usage = desk.ledger.read()
+    left_notional, left_trades = desk.limits.remaining(usage)
+    daily = desk.config.daily_limits
+    return (f"testnet budget {usage.day.isoformat()}: notional {usage.notional_used:.2f}/{daily.max_notional_per_day:.2f}, "
+            f"trades {usage.trades_used}/{daily.max_trades_per_day}, {usage.runs} runs; "
+            f"{left_notional:.2f} notional and {left_trades} trades left")

@@ -1,0 +1,302 @@
+"""The daily usage ledger: what testnet runs reserved and spent, one JSON file per UTC day.
+
+xdist workers and separate pytest processes share it, so every read-modify-write runs
+under an inter-process lock on a separate lock file, and every write goes to a temp file
+in the same folder that is fsynced and renamed over the old one: a reader sees the old
+day or the new day, never half of one. A file that does not parse is an error, never
+"no usage": reading it as empty would hand the whole budget out again.
+
+Money is ``Decimal`` so totals are exact however many processes add to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
+
+from filelock import FileLock
+
+from .errors import InputError
+
+MONEY = Decimal("0.00000001")
+#: live runs reach an exchange and spend the budget; replays and simulator runs do not.
+RunMode = Literal["live", "replay", "simulator"]
+
+
+class Admission(Protocol):
+    """What the limits answer; the ledger only needs to know yes or no."""
+
+    @property
+    def allowed(self) -> bool: ...
+
+
+D = TypeVar("D", bound=Admission)
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(MONEY)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LedgerError(InputError):
+    """The ledger file cannot be trusted; a person has to look at it."""
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    profile: str
+    nodeid: str
+    mode: RunMode
+    planned_notional: Decimal
+    planned_trades: int
+    started_at: str
+    status: Literal["reserved", "settled"] = "reserved"
+    actual_notional: Decimal | None = None
+    actual_trades: int | None = None
+    ended_at: str | None = None
+    outcome: str | None = None
+
+    @property
+    def spends(self) -> bool:
+        return self.mode == "live"
+
+    @property
+    def reserved(self) -> tuple[Decimal, int]:
+        """What an open reservation still holds back."""
+        if self.spends and self.status == "reserved":
+            return self.planned_notional, self.planned_trades
+        return Decimal(0), 0
+
+    @property
+    def spent(self) -> tuple[Decimal, int]:
+        if self.spends and self.status == "settled":
+            return self.actual_notional or Decimal(0), self.actual_trades or 0
+        return Decimal(0), 0
+
+
+@dataclass
+class DayUsage:
+    day: date
+    run_log: list[RunRecord] = field(default_factory=list)
+
+    @property
+    def notional_spent(self) -> Decimal:
+        return sum((r.spent[0] for r in self.run_log), Decimal(0))
+
+    @property
+    def trades_spent(self) -> int:
+        return sum(r.spent[1] for r in self.run_log)
+
+    @property
+    def notional_reserved(self) -> Decimal:
+        return sum((r.reserved[0] for r in self.run_log), Decimal(0))
+
+    @property
+    def trades_reserved(self) -> int:
+        return sum(r.reserved[1] for r in self.run_log)
+
+    @property
+    def notional_used(self) -> Decimal:
+        """Spent plus still reserved: what the daily limit is checked against."""
+        return self.notional_spent + self.notional_reserved
+
+    @property
+    def trades_used(self) -> int:
+        return self.trades_spent + self.trades_reserved
+
+    @property
+    def runs(self) -> int:
+        return sum(1 for r in self.run_log if r.spends)
+
+    @property
+    def replays(self) -> int:
+        return sum(1 for r in self.run_log if not r.spends)
+
+    def find(self, run_id: str) -> RunRecord:
+        for run in self.run_log:
+            if run.run_id == run_id:
+                return run
+        raise KeyError(run_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "notional_used": float(self.notional_spent),
+            "trades_executed": self.trades_spent,
+            "runs": self.runs,
+            "notional_reserved": float(self.notional_reserved),
+            "trades_reserved": self.trades_reserved,
+            "run_log": [{k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(r).items()} for r in self.run_log],
+        }
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A handle to settle later; it carries its day, so a run across midnight settles right."""
+
+    run_id: str
+    day: date
+
+
+RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "planned_notional": (Decimal, int), "actual_notional": (Decimal, int, type(None)),
+    "planned_trades": (int,), "actual_trades": (int, type(None)),
+}
+
+
+class UsageLedger:
+    """Reserve before a run, settle after it; read any time without the lock."""
+
+    def __init__(self, base_dir: Path, retention_days: int, now: Callable[[], datetime] = utc_now) -> None:
+        self.dir = base_dir / "usage"
+        self.retention_days = retention_days
+        self._now = now
+        self._lock_path = self.dir / ".usage.lock"
+
+    def today(self) -> date:
+        return self._now().date()
+
+    def path_for(self, day: date) -> Path:
+        return self.dir / f"usage_{day.isoformat()}.json"
+
+    def read(self, day: date | None = None) -> DayUsage:
+        day = day or self.today()
+        path = self.path_for(day)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return DayUsage(day)
+        return _decode(path, day, text)
+
+    def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
+                admit: Callable[[DayUsage], D]) -> tuple[D, Reservation | None]:
+        """Ask ``admit`` (the limits) with the day as it is under the lock; record the run
+        only if it says yes. Check and write are one step, so two processes can never both
+        take the last of the budget."""
+        with self._update(self.today()) as usage:
+            decision = admit(usage)
+            if not decision.allowed:
+                return decision, None
+            run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
+                            planned_notional=money(notional), planned_trades=trades,
+                            started_at=self._now().isoformat(timespec="seconds"))
+            usage.run_log.append(run)
+            return decision, Reservation(run.run_id, usage.day)
+
+    def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
+        """Replace the reservation by what the run actually spent; the rest is released."""
+        with self._update(reservation.day) as usage:
+            try:
+                run = usage.find(reservation.run_id)
+            except KeyError:
+                raise LedgerError(str(self.path_for(reservation.day)),
+                                  f"run {reservation.run_id} is not in the ledger; was the file edited?") from None
+            run.status = "settled"
+            run.actual_notional, run.actual_trades = money(notional), trades
+            run.ended_at, run.outcome = self._now().isoformat(timespec="seconds"), outcome
+            return run
+
+    def prune(self) -> list[Path]:
+        """Delete day files older than the retention period; returns what went."""
+        cutoff = self.today() - timedelta(days=self.retention_days)
+        gone = []
+        with self._locked():
+            for path in self.dir.glob("usage_*.json"):
+                try:
+                    day = date.fromisoformat(path.stem.removeprefix("usage_"))
+                except ValueError:
+                    continue
+                if day < cutoff:
+                    path.unlink()
+                    gone.append(path)
+        return gone
+
+    def history(self) -> list[DayUsage]:
+        """Every day still kept, oldest first."""
+        days = []
+        for path in sorted(self.dir.glob("usage_*.json")):
+            try:
+                day = date.fromisoformat(path.stem.removeprefix("usage_"))
+            except ValueError:
+                continue
+            days.append(self.read(day))
+        return days
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(self._lock_path):
+            yield
+
+    @contextmanager
+    def _update(self, day: date) -> Iterator[DayUsage]:
+        with self._locked():
+            usage = self.read(day)
+            yield usage
+            self._write(usage)
+
+    def _write(self, usage: DayUsage) -> None:
+        path = self.path_for(usage.day)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(usage.to_json(), handle, indent=2)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a crash
+        finally:
+            os.close(dir_fd)
+
+
+def _decode(path: Path, day: date, text: str) -> DayUsage:
+    def bad(what: str) -> LedgerError:
+        return LedgerError(str(path), f"{what}; the ledger is not read as empty, fix or remove the file")
+
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except (json.JSONDecodeError, InvalidOperation) as exc:
+        raise bad(f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("run_log"), list):
+        raise bad("expected an object with a run_log list")
+    if data.get("date") != day.isoformat():
+        raise bad(f"date is {data.get('date')!r}, expected {day.isoformat()!r}")
+    runs = []
+    for i, raw in enumerate(data["run_log"]):
+        if not isinstance(raw, dict) or set(raw) - set(RUN_FIELDS) or "run_id" not in raw:
+            raise bad(f"run_log[{i}] is not a run record")
+        for key, types in _TYPES.items():
+            if not isinstance(raw.get(key), types) or isinstance(raw.get(key), bool):
+                raise bad(f"run_log[{i}].{key} is {raw.get(key)!r}")
+        try:
+            run = RunRecord(**raw)
+        except TypeError as exc:
+            raise bad(f"run_log[{i}]: {exc}") from None
+        for key in ("planned_notional", "actual_notional"):
+            if getattr(run, key) is not None:
+                setattr(run, key, money(getattr(run, key)))
+        runs.append(run)
+    usage = DayUsage(day, runs)
+    if money(data.get("notional_used", -1)) != usage.notional_spent or data.get("trades_executed") != usage.trades_spent:
+        raise bad("its totals disagree with its run_log")
+    return usage
