@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, display
 from .schema import build, closest, fraction, non_negative, positive
 
 if sys.version_info >= (3, 11):
@@ -157,36 +157,37 @@ class DeskConfig:
 
 def load_config(path: Path, base_dir: Path) -> DeskConfig:
     """Parse ``path``; relative paths inside it are anchored at ``base_dir`` (the rootdir)."""
+    shown = display(path, base_dir)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(str(path), "config file not found (set --testnet-config or ini testnet_config)") from None
+        raise ConfigError(shown, "config file not found (set --testnet-config or ini testnet_config)") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"cannot read: {exc}") from None
+        raise ConfigError(shown, f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"invalid TOML: {exc}") from None
+        raise ConfigError(shown, f"invalid TOML: {exc}") from None
 
     sections: dict[str, Any] = {}
     profile_tables: dict[str, Mapping[str, Any]] = {}
-    for name, table in _tables(path, raw):
+    for name, table in _tables(shown, raw):
         if name == PROFILES_TABLE:
             for profile, body in table.items():
                 if not isinstance(body, dict):
-                    raise ConfigError(f"{path}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
+                    raise ConfigError(f"{shown}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
                 profile_tables[profile] = body
             continue
         attr, cls = SECTIONS[name]
         try:
-            section = build(cls, table, lambda key, name=name: f"{path}: {name}.{key}", base_dir=base_dir)
+            section = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}", base_dir=base_dir)
         except InputError as exc:
             raise ConfigError(exc.where, exc.message) from None
         for key, problem in getattr(section, "problems", lambda: ())():
-            raise ConfigError(f"{path}: {name}.{key}", problem)
+            raise ConfigError(f"{shown}: {name}.{key}", problem)
         sections[attr] = section
     return DeskConfig(path=path, profile_tables=profile_tables, **sections)
 
 
-def _tables(path: Path, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Yield (dotted name, table) for each known section; anything else is an error."""
     known = [*SECTIONS, PROFILES_TABLE]
     groups = {name.split(".")[0] for name in SECTIONS if "." in name}
@@ -194,8 +195,8 @@ def _tables(path: Path, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[s
         candidates = [f"{key}.{sub}" for sub in value] if key in groups and isinstance(value, dict) else [key]
         for name in candidates:
             if name not in known:
-                raise ConfigError(f"{path}: {name}", f"unknown section{closest(name, known)}")
+                raise ConfigError(f"{shown}: {name}", f"unknown section{closest(name, known)}")
             table = value if name == key else value[name.split(".", 1)[1]]
             if not isinstance(table, dict):
-                raise ConfigError(f"{path}: {name}", f"expected a table, found {table!r}")
+                raise ConfigError(f"{shown}: {name}", f"expected a table, found {table!r}")
             yield name, table

@@ -6,6 +6,16 @@ pytest; the plugin turns them into usage errors at its boundary.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+
+def display(path: Path, root: Path) -> str:
+    """``path`` as a user wrote it: relative to the rootdir when it is inside."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
 
 class InputError(Exception):
     """Bad user input: ``<where>: <what>``, in one line."""

@@ -14,7 +14,8 @@ import pytest
 from .desk import DESK, Desk
 from .errors import InputError
 from .limits import Decision, Plan
-from .profiles import Profile, display
+from .errors import display
+from .profiles import Profile
 from .usage import Reservation, money
 
 

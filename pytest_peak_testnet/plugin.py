@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from .config import DeskConfig
+from .errors import InputError
 from .desk import DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, Desk, open_desk
 from .items import ProfileFile, ProfileItem
 from .limits import LimitsController
@@ -46,7 +47,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         return None
     desk = open_desk(config)
     assert desk is not None  # asking for either makes open_desk require a config
-    lines = profile_list(desk) if config.getoption("testnet_list") else budget(desk)
+    try:
+        lines = list(profile_list(desk) if config.getoption("testnet_list") else budget(desk))
+    except InputError as exc:
+        raise pytest.UsageError(str(exc)) from None
     print("\n".join(lines))
     return 0
 
@@ -120,7 +124,10 @@ class RunWatcher:
                 decision = dict(report.user_properties)["testnet_decision"]
                 terminalreporter.write_line(f"{report.nodeid.rpartition('::')[2]}: {decision}")
         suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
-        terminalreporter.write_line(summary_line(self.desk) + suffix)
+        try:
+            terminalreporter.write_line(summary_line(self.desk) + suffix)
+        except InputError as exc:
+            terminalreporter.write_line(f"testnet budget unavailable: {exc}", red=True)
 
 
 def _desk(config: pytest.Config) -> Desk:

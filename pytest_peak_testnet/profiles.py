@@ -15,7 +15,7 @@ from typing import Any, get_type_hints
 import yaml
 
 from .config import PROFILES_TABLE, DeskConfig, Timeframe
-from .errors import InputError, ProfileError
+from .errors import InputError, ProfileError, display
 from .schema import build, closest, coerce, positive
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -55,13 +55,6 @@ HINTS = get_type_hints(Profile)
 CHECKS_BY_FIELD = {f.name: f.metadata["check"] for f in dataclasses.fields(Profile) if "check" in f.metadata}
 #: Short names accepted by ``--testnet-override``.
 OVERRIDE_ALIASES = {"duration": "duration_minutes", "notional": "max_notional", "trades": "max_trades"}
-
-
-def display(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _check_markers(profile: Profile, where: str) -> Profile:

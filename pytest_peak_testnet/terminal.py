@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .desk import Desk
-from .profiles import Profile, display
+from .errors import display
+from .profiles import Profile
 
 
 def profile_list(desk: Desk) -> Iterable[str]:

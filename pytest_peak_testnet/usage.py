@@ -187,14 +187,16 @@ class UsageLedger:
         """Ask ``admit`` (the limits) with the day as it is under the lock; record the run
         only if it says yes. Check and write are one step, so two processes can never both
         take the last of the budget."""
-        with self._update(self.today()) as usage:
+        with self._locked():
+            usage = self.read(self.today())
             decision = admit(usage)
             if not decision.allowed:
-                return decision, None
+                return decision, None  # nothing written: a refusal leaves no trace
             run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                             planned_notional=money(notional), planned_trades=trades,
                             started_at=self._now().isoformat(timespec="seconds"))
             usage.run_log.append(run)
+            self._write(usage)
             return decision, Reservation(run.run_id, usage.day)
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:

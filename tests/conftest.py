@@ -1,0 +1,36 @@
+"""A pytester project laid out like a desk's repo: config/, profiles/, the test config."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The shipped profiles and ``config/config.test.toml`` as ``config/config.toml``."""
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
+    (pytester.path / "config").mkdir()
+    shutil.copy(ROOT / "config" / "config.test.toml", pytester.path / "config" / "config.toml")
+    shutil.copytree(ROOT / "profiles", pytester.path / "profiles")
+    return pytester
+
+
+def write_profile(pytester: pytest.Pytester, name: str, **fields: object) -> Path:
+    """A YAML profile with sensible defaults, overridden by ``fields``."""
+    import yaml
+
+    body = {"strategy": "ma_crossover", "symbol": "BTC/EUR", "timeframe": "1m", "duration_minutes": 30,
+            "max_notional": 100.0, "max_trades": 5, **fields}
+    path = pytester.path / "profiles" / f"{name}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+def error_lines(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.errlines if line.startswith("ERROR:")]

@@ -1,0 +1,86 @@
+"""Profiles are pytest items: node ids, markers, selection, junit, --testnet-profile."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import error_lines, write_profile
+
+
+def test_each_profile_is_an_item_with_a_file_node_id(project: pytest.Pytester) -> None:
+    result = project.runpytest("--collect-only", "-q", "profiles")
+    result.stdout.fnmatch_lines([
+        "profiles/btc_momentum.yaml::btc_momentum",
+        "profiles/eth_swing.yaml::eth_swing",
+        "profiles/ma_crossover_small.yaml::ma_crossover_small",
+        "profiles/quick_smoke.yaml::quick_smoke",
+    ])
+
+
+def test_strict_markers_and_smoke_selection(project: pytest.Pytester) -> None:
+    write_profile(project, "tagged", markers=["nightly", "testnet_smoke"])
+    result = project.runpytest("--strict-markers", "-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles")
+    result.assert_outcomes(passed=2, deselected=3)
+    result.stdout.fnmatch_lines(["*quick_smoke PASSED*", "*tagged PASSED*"])
+    project.runpytest("--strict-markers", "-m", "nightly", "--testnet-dry-run", "profiles").assert_outcomes(passed=1, deselected=4)
+    assert "nightly: declared by a testnet profile" in project.runpytest("--markers").stdout.str()
+
+
+def test_every_profile_carries_the_testnet_marker(project: pytest.Pytester) -> None:
+    project.makepyfile(test_plain="def test_plain(): pass")
+    result = project.runpytest("-m", "testnet", "--testnet-dry-run", "profiles", "test_plain.py")
+    result.assert_outcomes(passed=4, deselected=1)
+
+
+def test_keyword_selection(project: pytest.Pytester) -> None:
+    result = project.runpytest("-k", "eth or smoke", "--testnet-dry-run", "-v", "profiles")
+    result.assert_outcomes(passed=2, deselected=2)
+
+
+def test_testnet_profile_runs_a_profile_outside_the_collected_paths(project: pytest.Pytester) -> None:
+    project.makepyfile(test_plain="def test_plain(): pass")
+    result = project.runpytest("--testnet-profile", "eth_swing", "--testnet-dry-run", "-v", "test_plain.py")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["profiles/eth_swing.yaml::eth_swing PASSED*"])
+
+
+def test_testnet_profile_accepts_repeats_and_commas_and_toml_profiles(project: pytest.Pytester) -> None:
+    with (project.path / "config" / "config.toml").open("a") as f:
+        f.write('\n[testnet_profiles.toml_only]\nstrategy = "rsi_strategy"\nsymbol = "ETH/EUR"\ntimeframe = "5m"\n')
+    result = project.runpytest("--testnet-profile", "toml_only,quick_smoke", "--testnet-profile", "eth_swing",
+                               "--testnet-dry-run", "-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines([
+        "config/config.toml::toml_only PASSED*",
+        "profiles/quick_smoke.yaml::quick_smoke PASSED*",
+        "profiles/eth_swing.yaml::eth_swing PASSED*",
+    ])
+
+
+def test_toml_profiles_join_when_the_profiles_folder_is_collected(project: pytest.Pytester) -> None:
+    with (project.path / "config" / "config.toml").open("a") as f:
+        f.write('\n[testnet_profiles.toml_only]\nstrategy = "rsi_strategy"\nsymbol = "ETH/EUR"\ntimeframe = "5m"\n'
+                'markers = ["testnet_smoke"]\n')
+    result = project.runpytest("-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles")
+    result.assert_outcomes(passed=2, deselected=3)
+    result.stdout.fnmatch_lines(["config/config.toml::toml_only PASSED*"])
+
+
+def test_unknown_profile_lists_the_known_ones_and_the_closest(project: pytest.Pytester) -> None:
+    result = project.runpytest("--testnet-profile", "ma_crossover_smal")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(result) == [
+        "ERROR: --testnet-profile: unknown profile 'ma_crossover_smal'; did you mean ma_crossover_small? "
+        "(profiles: btc_momentum, eth_swing, ma_crossover_small, quick_smoke)"]
+
+
+def test_junitxml_has_a_testcase_per_profile(project: pytest.Pytester) -> None:
+    result = project.runpytest("--testnet-dry-run", "--junitxml=out.xml", "profiles")
+    result.assert_outcomes(passed=4)
+    cases = ET.parse(project.path / "out.xml").getroot().iter("testcase")
+    names = {c.get("name"): c for c in cases}
+    assert set(names) == {"btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke"}
+    props = {p.get("name"): p.get("value") for p in names["quick_smoke"].iter("property")}
+    assert props["testnet_decision"] == "allowed"

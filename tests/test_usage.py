@@ -1,0 +1,138 @@
+"""The usage ledger: shared by processes, exact, atomic, never silently reset."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import error_lines
+from pytest_peak_testnet.config import DailyLimits, RunLimits, SymbolPolicy
+from pytest_peak_testnet.limits import LimitsController, Plan
+from pytest_peak_testnet.usage import UsageLedger, money
+
+SPEND_TEST = """
+from pytest_peak_testnet.limits import Plan
+
+def test_spend(testnet_limits, testnet_usage):
+    decision, reservation = testnet_limits.reserve_run(Plan("BTC/EUR", 700, 10, 30), "manual", "test_spend", "live")
+    assert decision.allowed, str(decision)
+    testnet_usage.settle(reservation, 650, 8, "passed")
+"""
+
+
+def test_daily_limit_is_reached_across_several_runs(project: pytest.Pytester) -> None:
+    project.makepyfile(test_spend=SPEND_TEST)
+    for _ in range(3):
+        project.runpytest("test_spend.py").assert_outcomes(passed=1)
+    fourth = project.runpytest("test_spend.py")
+    fourth.assert_outcomes(failed=1)
+    fourth.stdout.fnmatch_lines(["*DAILY_NOTIONAL_EXHAUSTED (1950.00 used + 700.00 planned > 2000.00)*"])
+
+    budget = project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines([
+        "  used       notional      1950.00   trades    24   runs 3",
+        "  remaining  notional        50.00   trades    36",
+    ])
+    smoke = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run", "-rs")
+    smoke.assert_outcomes(skipped=1)
+    smoke.stdout.fnmatch_lines([
+        "*quick_smoke: blocked: DAILY_NOTIONAL_EXHAUSTED (1950.00 used + 200.00 planned > 2000.00)",
+        "testnet budget *: notional 1950.00/2000.00, trades 24/60, 3 runs; 50.00 notional and 36 trades left*",
+    ])
+
+
+def test_blocked_run_reports_every_reason_and_can_fail(project: pytest.Pytester) -> None:
+    (project.path / "profiles" / "doge.yaml").write_text(
+        "strategy: ma_crossover\nsymbol: DOGE/EUR\ntimeframe: 1m\nduration_minutes: 300\nmax_notional: 1200\nmax_trades: 5\n")
+    skipped = project.runpytest("--testnet-profile", "doge", "-rs")
+    skipped.assert_outcomes(skipped=1)
+    skipped.stdout.fnmatch_lines(["SKIPPED * testnet limits: blocked: RUN_NOTIONAL_EXCEEDS_MAX (1200.00 > 1000.00); "
+                                  "RUN_DURATION_EXCEEDS_MAX (300 min > 240 min); SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR)"])
+    failed = project.runpytest("--testnet-profile", "doge", "--testnet-on-blocked=fail")
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(["testnet limits blocked this run:", "  RUN_NOTIONAL_EXCEEDS_MAX (1200.00 > 1000.00)",
+                                 "  RUN_DURATION_EXCEEDS_MAX (300 min > 240 min)",
+                                 "  SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR)"])
+    project.makeini("[pytest]\ntestnet_on_blocked = fail\n")
+    project.runpytest("--testnet-profile", "doge").assert_outcomes(failed=1)
+    ledger = project.path / "test_results" / "usage"
+    assert not list(ledger.glob("usage_*.json")), "a blocked run must leave no trace in the ledger"
+
+
+def test_corrupt_ledger_is_an_error_never_empty(project: pytest.Pytester) -> None:
+    today = datetime.now(timezone.utc).date().isoformat()
+    path = project.path / "test_results" / "usage" / f"usage_{today}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"date": "' + today + '", "notional_used": 1900.0, "run_log": [')
+    budget = project.runpytest("--testnet-budget")
+    assert budget.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(budget)[0].startswith(f"ERROR: {path}: not valid JSON")
+    project.makepyfile(test_spend=SPEND_TEST)
+    run = project.runpytest("test_spend.py")
+    run.assert_outcomes(failed=1)
+    run.stdout.fnmatch_lines([f"*LedgerError: {path}: not valid JSON*the ledger is not read as empty*"])
+    assert path.read_text().endswith('"run_log": [')  # untouched
+
+
+def test_ledger_whose_totals_were_edited_is_rejected(tmp_path: Path) -> None:
+    ledger = UsageLedger(tmp_path, 30)
+    _, reservation = ledger.reserve("p", "n", "live", 10, 1, admit=lambda usage: _Yes())
+    assert reservation is not None
+    ledger.settle(reservation, 5, 1, "passed")
+    path = ledger.path_for(ledger.today())
+    data = json.loads(path.read_text())
+    data["notional_used"] = 0.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(Exception, match="its totals disagree with its run_log"):
+        ledger.read()
+
+
+class _Yes:
+    allowed = True
+
+
+def test_old_days_are_pruned(project: pytest.Pytester) -> None:
+    usage = project.path / "test_results" / "usage"
+    usage.mkdir(parents=True)
+    today = datetime.now(timezone.utc).date()
+    old, recent = (usage / f"usage_{(today - timedelta(days=d)).isoformat()}.json" for d in (8, 7))
+    for path in (old, recent):
+        path.write_text("{}")
+    (usage / "notes.json").write_text("{}")
+    project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run")
+    assert not old.exists()
+    assert recent.exists() and (usage / "notes.json").exists()
+
+
+def _cycles(base: str, worker: int) -> list[str]:
+    ledger = UsageLedger(Path(base), 30)
+    limits = LimitsController(RunLimits(), DailyLimits(max_notional_per_day=1500.0, max_trades_per_day=1000),
+                              SymbolPolicy(), ledger)
+    settled = []
+    for i in range(50):
+        decision, reservation = limits.reserve_run(Plan("BTC/EUR", money("12.34"), 1, 1), f"w{worker}", f"n{i}", "live")
+        if reservation is not None:
+            amount = str(money(Decimal("10.01") + Decimal(worker) / 100))
+            ledger.settle(reservation, amount, 1, "passed")
+            settled.append(amount)
+    return settled
+
+
+def test_four_processes_share_one_ledger_exactly(tmp_path: Path) -> None:
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_cycles, [(str(tmp_path), w) for w in range(4)])
+    accepted = [Decimal(a) for worker in results for a in worker]
+    day = UsageLedger(tmp_path, 30).read()
+    assert 0 < len(accepted) < 200, "the limit must have refused some of the 200 attempts"
+    assert day.runs == len(accepted)
+    assert day.notional_spent == sum(accepted)
+    assert day.notional_reserved == 0 and day.trades_reserved == 0
+    assert day.notional_spent <= Decimal(1500)
+    # Every refusal happened because the next planned 12.34 no longer fitted: nothing was lost.
+    assert day.notional_spent + Decimal("12.34") > Decimal(1500) - Decimal("12.34")
+    assert not list((tmp_path / "usage").glob("*.tmp"))
