@@ -69,8 +69,9 @@ ALLOWED = RiskDecision()
 class LiveRiskLimits:
     """Each limit allows its boundary value and denies past it.
 
-    The per-order notional and the order rate apply to every order. Exposure and daily loss
-    apply only to buys: a sell reduces both, and denying it would keep the risk open.
+    The order rate applies to every order. Per-order notional, exposure and daily loss apply
+    only to buys: this account is long-only, so a sell only ever closes risk, and denying it
+    (say, because the position grew past the per-order cap) would keep the risk open.
     An allowed order is counted in the rate window at once, because the executor sends every
     order it is allowed to; a denied one is not, as it never reaches the exchange, so the
     window holds only orders actually sent. With ``enabled = false`` everything is allowed.
@@ -87,9 +88,9 @@ class LiveRiskLimits:
         if not config.enabled:
             return ALLOWED
         denials = []
-        if order.notional > config.max_order_notional:
-            denials.append(Denial("ORDER_NOTIONAL_EXCEEDS_MAX", order.notional, config.max_order_notional))
         if order.side == "buy":
+            if order.notional > config.max_order_notional:
+                denials.append(Denial("ORDER_NOTIONAL_EXCEEDS_MAX", order.notional, config.max_order_notional))
             exposure = state.exposure + order.notional
             if exposure > config.max_total_exposure_notional:
                 denials.append(Denial("EXPOSURE_EXCEEDS_MAX", exposure, config.max_total_exposure_notional))

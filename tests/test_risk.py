@@ -20,10 +20,9 @@ def limits() -> LiveRiskLimits:
     return LiveRiskLimits(CONFIG)
 
 
-@pytest.mark.parametrize("side", ["buy", "sell"])
-def test_order_notional(limits: LiveRiskLimits, side: str) -> None:
-    assert check(limits, 1000.0, side=side).allowed
-    denied = check(limits, 1200.0, side=side)
+def test_order_notional(limits: LiveRiskLimits) -> None:
+    assert check(limits, 1000.0).allowed
+    denied = check(limits, 1200.0)
     assert not denied.allowed
     assert str(denied) == "ORDER_NOTIONAL_EXCEEDS_MAX (1200.00 > 1000.00)"
     assert [(d.code, d.value, d.limit) for d in denied.denials] == [("ORDER_NOTIONAL_EXCEEDS_MAX", 1200.0, 1000.0)]
@@ -35,8 +34,8 @@ def test_exposure_after_a_buy(limits: LiveRiskLimits) -> None:
     assert str(denied) == "EXPOSURE_EXCEEDS_MAX (5200.00 > 5000.00)"
 
 
-def test_sells_reduce_exposure_and_are_never_denied_for_it(limits: LiveRiskLimits) -> None:
-    assert check(limits, 1000.0, side="sell", state=RiskState(exposure=9000.0, daily_loss=900.0)).allowed
+def test_sells_close_risk_and_are_never_denied_for_size_exposure_or_loss(limits: LiveRiskLimits) -> None:
+    assert check(limits, 1200.0, side="sell", state=RiskState(exposure=9000.0, daily_loss=900.0)).allowed
 
 
 def test_daily_loss(limits: LiveRiskLimits) -> None:
