@@ -1,0 +1,325 @@
+"""Kraken spot REST client for validate-only sessions (Kraken's only "testnet").
+
+Kraken has no spot sandbox: ``validate=true`` on AddOrder checks an order without placing
+it, and that flag is sent whenever ``config.validate_only`` is on. The same client talks to
+the real API and to ``pytest_peak_testnet.simulator``, so it is written from Kraken's
+documentation (see the project's kraken-api notes), not from the simulator's output.
+
+Retry rule
+----------
+A request is retried, at most ``max_retries`` times with exponential backoff (1, 2, 4 ...
+seconds, capped at 16, slept through the injected ``sleep``), after a *transient* failure:
+a connection error, a timeout, HTTP 5xx or 429, a body that is not JSON, or one of Kraken's
+``EService:Unavailable``, ``EService:Busy``, ``EAPI:Rate limit exceeded``. Everything else
+is raised at once, typed (see ``kraken_errors``).
+
+A real (non-validate) AddOrder is resent only when the failure proves Kraken did not take
+the order: the connection was refused or never established (nothing was sent), or Kraken
+itself answered with one of the three error strings above (an error envelope means the
+order was rejected). After a read timeout, a dropped connection, a 5xx or a garbled body
+the order may already be on the book, and a blind resend could place it twice; the client
+then raises at once, saying so, and the caller decides with ``open_orders()`` /
+``query_orders()`` (pass ``userref`` to find it). A validate-only AddOrder places nothing
+and is retried like a read. CancelOrder is retried like a read: cancelling twice cannot
+trade, it can only answer ``OrderNotFound`` the second time.
+
+Each attempt gets a fresh nonce and signature, waits for the client-side rate limit
+(``rate_limit_ms`` between any two requests) and sends signed requests one at a time, so
+they reach Kraken in nonce order even when threads share the client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from . import __version__
+from .config import TIMEFRAMES, ExchangeConfig
+from .errors import ConfigError
+from .kraken_errors import (
+    AuthenticationError,
+    BadRequest,
+    BadResponse,
+    BadSymbol,
+    ExchangeError,
+    ExchangeNotAvailable,
+    InvalidOrder,
+    KrakenError,
+    MissingCredentials,
+    NetworkError,
+    RateLimitExceeded,
+    RequestTimeout,
+    unwrap,
+)
+from .kraken_wire import (
+    OHLCPage,
+    OrderInfo,
+    OrderResult,
+    OrderType,
+    PairInfo,
+    Side,
+    Ticker,
+    integer,
+    parse_asset_pairs,
+    parse_balance,
+    parse_ohlc,
+    parse_orders,
+    parse_ticker,
+    parsed,
+    prepare_order,
+    sign,
+)
+
+__all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderResult", "PairInfo", "Ticker", "sign"]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"pytest-peak-testnet/{__version__}"
+#: Kraken answers that prove the request was refused and that waiting may cure.
+RETRYABLE_ERRORS = frozenset({"EService:Unavailable", "EService:Busy", "EAPI:Rate limit exceeded"})
+BACKOFF_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 16.0
+#: Kraken accepts at most this many txids in one QueryOrders call.
+QUERY_ORDERS_BATCH = 50
+
+
+class _Transient(Exception):
+    """An attempt failed in a way a retry may cure; ``reached`` says the request may have
+    been acted on, which rules out resending a real order."""
+
+    def __init__(self, error: KrakenError, *, reached: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.reached = reached
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """Refused or unresolvable: the TCP connection never existed, so nothing was sent."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+class KrakenTestnetClient:
+    """Kraken spot REST over one ``requests.Session``. Keys come only from the environment
+    variables the configuration names, read at each private call, and never appear in any
+    repr, message or log line."""
+
+    def __init__(self, config: ExchangeConfig, *, env: Mapping[str, str] = os.environ,
+                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        for key, problem in config.problems():
+            raise ConfigError(f"exchange.kraken_testnet.{key}", problem)
+        self.config = config
+        self.base_url = config.base_url.rstrip("/")
+        self._env = env
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._pace_lock = threading.Lock()
+        self._next_slot = float("-inf")
+        self._nonce_lock = threading.Lock()
+        self._last_nonce = 0
+        self._send_lock = threading.Lock()
+        self._pairs_lock = threading.Lock()
+        self._pairs: dict[str, PairInfo] | None = None
+        self._names: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"KrakenTestnetClient(base_url={self.base_url!r}, validate_only={self.config.validate_only})"
+
+    # -- public endpoints ------------------------------------------------------------------
+
+    def server_time(self) -> int:
+        result, _ = self._call("Time")
+        return parsed(lambda r: integer(r["unixtime"]), result)
+
+    def asset_pairs(self) -> dict[str, PairInfo]:
+        """All pairs keyed by pair id, fetched once per client."""
+        with self._pairs_lock:
+            if self._pairs is None:
+                result, _ = self._call("AssetPairs")
+                pairs: dict[str, PairInfo] = parsed(parse_asset_pairs, result)
+                self._names = {name.upper(): pid for pid, p in pairs.items()
+                               for name in (pid, p.altname, p.wsname, p.symbol)}
+                self._pairs = pairs
+            return dict(self._pairs)
+
+    def pair_info(self, symbol: str) -> PairInfo:
+        """``BTC/EUR``, ``XBT/EUR``, ``XBTEUR`` and ``XXBTZEUR`` all name the same pair."""
+        pairs = self.asset_pairs()
+        pair_id = self._names.get(symbol.upper())
+        if pair_id is None:
+            close = difflib.get_close_matches(symbol.upper(), sorted({p.symbol for p in pairs.values()}), n=3)
+            raise BadSymbol(f"unknown symbol {symbol!r}; closest: {', '.join(close) or 'none'}")
+        return pairs[pair_id]
+
+    def ticker(self, symbol: str) -> Ticker:
+        pair = self.pair_info(symbol)
+        result, _ = self._call("Ticker", {"pair": pair.pair_id})
+        return parsed(parse_ticker, result, pair.pair_id)
+
+    def ohlc(self, symbol: str, interval_minutes: int, since: int | None = None) -> OHLCPage:
+        if interval_minutes not in TIMEFRAMES.values():
+            raise BadRequest(f"interval {interval_minutes} is not one of Kraken's {sorted(TIMEFRAMES.values())}")
+        pair = self.pair_info(symbol)
+        params: dict[str, Any] = {"pair": pair.pair_id, "interval": interval_minutes}
+        if since is not None:
+            params["since"] = since
+        result, _ = self._call("OHLC", params)
+        return parsed(parse_ohlc, result, pair.pair_id)
+
+    # -- private endpoints -----------------------------------------------------------------
+
+    def add_order(self, symbol: str, side: Side, ordertype: OrderType, volume: Decimal | float | str,
+                  price: Decimal | float | str | None = None, userref: int | None = None) -> OrderResult:
+        """Place (or, with ``validate_only``, only validate) a market or limit order; see
+        ``prepare_order`` for the checks made before anything is sent."""
+        if side not in ("buy", "sell") or ordertype not in ("market", "limit"):
+            raise InvalidOrder(f"expected side buy|sell and ordertype market|limit, found {side!r} {ordertype!r}")
+        if userref is not None and not -2**31 <= userref < 2**31:
+            raise InvalidOrder(f"userref {userref} does not fit Kraken's int32")
+        pair = self.pair_info(symbol)
+        size, limit = prepare_order(pair, ordertype, volume, price)
+        params = {"pair": pair.pair_id, "type": side, "ordertype": ordertype, "volume": size}
+        if limit is not None:
+            params["price"] = limit
+        if userref is not None:
+            params["userref"] = str(userref)
+        validate = self.config.validate_only
+        if validate:
+            params["validate"] = "true"
+        result, warnings = self._call("AddOrder", params, private=True, resend_safe=validate)
+        return parsed(lambda r: OrderResult(description=r["descr"]["order"], txids=tuple(r.get("txid", ())),
+                                             validated=validate, warnings=warnings), result)
+
+    def query_orders(self, txids: Iterable[str]) -> dict[str, OrderInfo]:
+        ids = list(txids)
+        orders: dict[str, OrderInfo] = {}
+        for start in range(0, len(ids), QUERY_ORDERS_BATCH):
+            result, _ = self._call("QueryOrders", {"txid": ",".join(ids[start:start + QUERY_ORDERS_BATCH])},
+                                   private=True)
+            orders.update(parsed(parse_orders, result))
+        return orders
+
+    def open_orders(self) -> dict[str, OrderInfo]:
+        result, _ = self._call("OpenOrders", private=True)
+        return parsed(lambda r: parse_orders(r["open"]), result)
+
+    def cancel_order(self, txid: str) -> int:
+        result, _ = self._call("CancelOrder", {"txid": txid}, private=True)
+        return parsed(lambda r: integer(r["count"]), result)
+
+    def balance(self) -> dict[str, Decimal]:
+        result, _ = self._call("Balance", private=True)
+        return parsed(parse_balance, result)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _call(self, method: str, params: Mapping[str, Any] | None = None, *, private: bool = False,
+              resend_safe: bool = True) -> tuple[Any, tuple[str, ...]]:
+        """``(result, warnings)`` of one Kraken method, applying the module's retry rule."""
+        path = f"/0/{'private' if private else 'public'}/{method}"
+        for attempt in itertools.count():
+            try:
+                return self._attempt(path, params or {}, private)
+            except _Transient as failure:
+                error = failure.error
+                if failure.reached and not resend_safe:
+                    raise type(error)(f"{error.message}; not resent: the order may have reached Kraken, check "
+                                      "open_orders()/query_orders() before placing it again", error.errors) from error
+                if attempt >= self.config.max_retries:
+                    raise error from failure.__cause__
+                delay = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
+                log.info("%s: %s; retry %d of %d in %.1f s", path, error, attempt + 1, self.config.max_retries, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
+
+    def _attempt(self, path: str, params: Mapping[str, Any], private: bool) -> tuple[Any, tuple[str, ...]]:
+        credentials = self._credentials() if private else None
+        self._pace()
+        url = self.base_url + path
+        timeout = self.config.timeout_seconds
+        headers = {"User-Agent": USER_AGENT}
+        log.debug("%s %s %s", "POST" if private else "GET", path, dict(params))
+        try:
+            if credentials is None:
+                response = self._session.get(url, params=params, headers=headers, timeout=timeout)
+            else:
+                key, secret = credentials
+                with self._send_lock:  # signed requests must reach Kraken in nonce order
+                    nonce = self._next_nonce()
+                    body = urlencode({"nonce": nonce, **params})
+                    headers.update({"API-Key": key, "API-Sign": sign(path, nonce, body, secret),
+                                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+                    response = self._session.post(url, data=body, headers=headers, timeout=timeout)
+        except requests.Timeout as exc:
+            sent = not isinstance(exc, requests.ConnectTimeout)
+            raise _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent) from exc
+        except requests.ConnectionError as exc:
+            error = NetworkError(f"{path}: connection failed ({type(exc).__name__})")
+            raise _Transient(error, reached=not _never_sent(exc)) from exc
+        except requests.RequestException as exc:
+            raise NetworkError(f"{path}: {type(exc).__name__}") from exc
+        return self._decode(path, response)
+
+    @staticmethod
+    def _decode(path: str, response: requests.Response) -> tuple[Any, tuple[str, ...]]:
+        status = response.status_code
+        if status == 429:  # shed at Kraken's edge, before the engine
+            raise _Transient(RateLimitExceeded(f"{path}: HTTP 429"), reached=False)
+        if status >= 500:  # a gateway may give up on a request the engine still handles
+            raise _Transient(ExchangeNotAvailable(f"{path}: HTTP {status}"), reached=True)
+        if status != 200:
+            raise ExchangeError(f"{path}: HTTP {status}")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise _Transient(BadResponse(f"{path}: body is not JSON ({len(response.content)} bytes)"),
+                             reached=True) from None
+        try:
+            return unwrap(payload)
+        except KrakenError as exc:
+            if RETRYABLE_ERRORS.intersection(exc.errors):
+                raise _Transient(exc, reached=False) from None
+            raise
+
+    def _credentials(self) -> tuple[str, str]:
+        names = (self.config.api_key_env_var, self.config.api_secret_env_var)
+        key, secret = (self._env.get(name, "") for name in names)
+        missing = [name for name, value in zip(names, (key, secret), strict=True) if not value]
+        if missing:
+            raise MissingCredentials(f"private Kraken calls need {' and '.join(missing)} set in the environment")
+        try:
+            base64.b64decode(secret, validate=True)
+        except (binascii.Error, ValueError):
+            raise AuthenticationError(f"{names[1]} is not a base64 secret as Kraken issues them") from None
+        return key, secret
+
+    def _pace(self) -> None:
+        """Reserve the next slot ``rate_limit_ms`` after the previous one, then wait for it."""
+        with self._pace_lock:
+            now = self._monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.config.rate_limit_ms / 1000
+        if slot > now:
+            self._sleep(slot - now)
+
+    def _next_nonce(self) -> int:
+        """Milliseconds since the epoch, but always above the previous nonce."""
+        with self._nonce_lock:
+            self._last_nonce = max(self._last_nonce + 1, time.time_ns() // 1_000_000)
+            return self._last_nonce
+

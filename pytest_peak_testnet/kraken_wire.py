@@ -1,0 +1,230 @@
+"""Kraken's wire format on the client side: signing, the parsed result types, order formatting.
+
+The parsers follow Kraken's documentation, not any one server's output: prices and volumes
+arrive as strings, some integers as strings too (``"last": "1706796000"``, ``"userref":
+"0"``), older AssetPairs captures lack ``ordermin``, ``costmin``, ``tick_size`` and
+``status``. A result of the wrong shape becomes ``BadResponse`` at ``parsed``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any, Literal, TypeVar
+
+from .kraken_errors import BadResponse, InvalidOrder
+from .market import Candle
+
+#: Kraken's names for currencies everyone else spells differently (``XBT/EUR`` is BTC/EUR).
+COMMON_CURRENCY = {"XBT": "BTC", "XDG": "DOGE"}
+
+T = TypeVar("T")
+Side = Literal["buy", "sell"]
+OrderType = Literal["market", "limit"]
+
+
+def sign(uri_path: str, nonce: int | str, body: str, secret: str) -> str:
+    """``API-Sign`` exactly as Kraken documents it: base64(HMAC-SHA512(path + SHA256(nonce +
+    body), base64-decoded secret)). ``body`` is the urlencoded POST data, nonce included."""
+    digest = hashlib.sha256(f"{nonce}{body}".encode()).digest()
+    mac = hmac.new(base64.b64decode(secret, validate=True), uri_path.encode() + digest, hashlib.sha512)
+    return base64.b64encode(mac.digest()).decode()
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """One AssetPairs entry: what the client needs to name a pair and to shape an order."""
+
+    pair_id: str
+    altname: str
+    wsname: str
+    base: str
+    quote: str
+    pair_decimals: int
+    lot_decimals: int
+    cost_decimals: int
+    #: ``0`` when the capture predates the field: no client-side minimum then.
+    ordermin: Decimal
+    costmin: Decimal | None
+    tick_size: Decimal | None
+    status: str
+
+    @property
+    def symbol(self) -> str:
+        """The unified name (``BTC/EUR``) the desk's configuration uses."""
+        return "/".join(COMMON_CURRENCY.get(part, part) for part in self.wsname.split("/"))
+
+
+@dataclass(frozen=True)
+class Ticker:
+    pair_id: str
+    ask: Decimal
+    bid: Decimal
+    last: Decimal
+    open: Decimal  # today's opening price
+    low_24h: Decimal
+    high_24h: Decimal
+    volume_24h: Decimal
+    vwap_24h: Decimal
+    trades_24h: int
+
+
+@dataclass(frozen=True)
+class OHLCPage:
+    """Closed candles oldest first, the still-open one apart, and ``last`` for the next ``since``."""
+
+    candles: list[Candle]
+    current: Candle | None
+    last: int
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    description: str
+    txids: tuple[str, ...]
+    #: True when the order was only validated (``validate=true``): nothing was placed.
+    validated: bool
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    txid: str
+    status: str  # pending, open, closed, canceled, expired
+    pair: str
+    side: str
+    ordertype: str
+    price: Decimal  # the limit price; 0 for market orders
+    volume: Decimal
+    volume_executed: Decimal
+    cost: Decimal
+    fee: Decimal
+    average_price: Decimal
+    userref: int | None
+    opentm: float
+    closetm: float | None
+    description: str
+
+
+def integer(value: Any) -> int:
+    """Kraken sends some integers as strings (``"last": "1706796000"``); accept both."""
+    return int(Decimal(str(value)))
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _optional_dec(entry: Mapping[str, Any], key: str) -> Decimal | None:
+    return _dec(entry[key]) if entry.get(key) not in (None, "") else None
+
+
+def parse_asset_pairs(result: Mapping[str, Any]) -> dict[str, PairInfo]:
+    return {
+        pair_id: PairInfo(
+            pair_id=pair_id, altname=entry["altname"], wsname=entry["wsname"], base=entry["base"],
+            quote=entry["quote"], pair_decimals=integer(entry["pair_decimals"]),
+            lot_decimals=integer(entry["lot_decimals"]), cost_decimals=integer(entry.get("cost_decimals", 0)),
+            ordermin=_optional_dec(entry, "ordermin") or Decimal(0), costmin=_optional_dec(entry, "costmin"),
+            tick_size=_optional_dec(entry, "tick_size"), status=entry.get("status", "online"),
+        )
+        for pair_id, entry in result.items()
+    }
+
+
+def _only_entry(result: Mapping[str, Any], pair_id: str) -> Any:
+    """Kraken keys market data by pair id, but by the name asked for on some pairs; a
+    one-pair request has exactly one entry besides ``last``."""
+    if pair_id in result:
+        return result[pair_id]
+    (entry,) = (value for key, value in result.items() if key != "last")
+    return entry
+
+
+def parse_ticker(result: Mapping[str, Any], pair_id: str) -> Ticker:
+    e = _only_entry(result, pair_id)
+    return Ticker(
+        pair_id=pair_id, ask=_dec(e["a"][0]), bid=_dec(e["b"][0]), last=_dec(e["c"][0]), open=_dec(e["o"]),
+        low_24h=_dec(e["l"][1]), high_24h=_dec(e["h"][1]), volume_24h=_dec(e["v"][1]),
+        vwap_24h=_dec(e["p"][1]), trades_24h=integer(e["t"][1]),
+    )
+
+
+def _candle(row: list[Any]) -> Candle:
+    time_, open_, high, low, close, vwap, volume, count = row
+    return Candle(time=integer(time_), open=float(open_), high=float(high), low=float(low), close=float(close),
+                  vwap=float(vwap), volume=float(volume), count=integer(count))
+
+
+def parse_ohlc(result: Mapping[str, Any], pair_id: str) -> OHLCPage:
+    candles = [_candle(row) for row in _only_entry(result, pair_id)]
+    return OHLCPage(candles=candles[:-1], current=candles[-1] if candles else None, last=integer(result["last"]))
+
+
+def parse_orders(result: Mapping[str, Any]) -> dict[str, OrderInfo]:
+    def info(txid: str, e: Mapping[str, Any]) -> OrderInfo:
+        descr = e["descr"]
+        return OrderInfo(
+            txid=txid, status=e["status"], pair=descr["pair"], side=descr["type"], ordertype=descr["ordertype"],
+            price=_dec(descr.get("price", 0)), volume=_dec(e["vol"]), volume_executed=_dec(e["vol_exec"]),
+            cost=_dec(e["cost"]), fee=_dec(e["fee"]), average_price=_dec(e["price"]),
+            userref=None if e.get("userref") is None else integer(e["userref"]), opentm=float(e["opentm"]),
+            closetm=float(e["closetm"]) if e.get("closetm") else None, description=descr.get("order", ""),
+        )
+    return {txid: info(txid, entry) for txid, entry in result.items()}
+
+
+def parse_balance(result: Mapping[str, Any]) -> dict[str, Decimal]:
+    return {asset: _dec(amount) for asset, amount in result.items()}
+
+
+def parsed(parse: Callable[..., T], *args: Any) -> T:
+    """A result that does not have Kraken's documented shape is a ``BadResponse``."""
+    try:
+        return parse(*args)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
+        raise BadResponse(f"unexpected result shape for {parse.__name__}: {type(exc).__name__} {exc}") from exc
+
+
+def _positive(name: str, value: Decimal | float | str) -> Decimal:
+    try:
+        number = Decimal(str(value))  # str() first: Decimal(0.1) would carry float noise
+    except InvalidOperation:
+        raise InvalidOrder(f"{name} {value!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise InvalidOrder(f"{name} must be a positive number, found {value!r}")
+    return number
+
+
+def prepare_order(pair: PairInfo, ordertype: OrderType, volume: Decimal | float | str,
+                  price: Decimal | float | str | None) -> tuple[str, str | None]:
+    """``(volume, price)`` formatted as Kraken wants them, or ``InvalidOrder`` before sending.
+
+    The volume is truncated to ``lot_decimals`` (never more than asked for); a price is a
+    decision, so one off the ``pair_decimals``/``tick_size`` grid is refused, not moved.
+    ``costmin`` needs a price: a limit order has one; for a market order ``price`` is an
+    optional reference price used only for that check and never sent. Without it the
+    exchange judges the cost.
+    """
+    lot = Decimal(1).scaleb(-pair.lot_decimals)
+    size = _positive("volume", volume).quantize(lot, rounding=ROUND_DOWN)
+    if size < pair.ordermin or size == 0:
+        raise InvalidOrder(f"{pair.symbol}: volume {volume} is below ordermin {pair.ordermin}")
+    if price is None:
+        if ordertype == "limit":
+            raise InvalidOrder(f"{pair.symbol}: a limit order needs a price")
+        return f"{size:f}", None
+    tick = Decimal(1).scaleb(-pair.pair_decimals)
+    limit = _positive("price", price)
+    if limit != limit.quantize(tick):
+        raise InvalidOrder(f"{pair.symbol}: price {limit} has more than {pair.pair_decimals} decimals")
+    if pair.tick_size and limit % pair.tick_size:
+        raise InvalidOrder(f"{pair.symbol}: price {limit} is not a multiple of tick size {pair.tick_size}")
+    if pair.costmin is not None and size * limit < pair.costmin:
+        raise InvalidOrder(f"{pair.symbol}: cost {size * limit} is below costmin {pair.costmin}")
+    return f"{size:f}", f"{limit.quantize(tick):f}" if ordertype == "limit" else None
+
