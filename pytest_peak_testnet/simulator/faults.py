@@ -1,0 +1,103 @@
+"""Faults a test switches on to see the client cope: each answers the next N matching requests.
+
+``http_error``, ``malformed`` and ``kraken_error`` answer *instead of* the exchange, which
+then never sees the request (a gateway refused it, or Kraken rejected it). ``delay`` lets
+the exchange handle the request and holds back the answer: past the client's timeout that
+is the dangerous case where an order was placed but the caller never heard of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .wire import failure
+
+#: What a gateway sends instead of Kraken's JSON.
+GATEWAY_PAGE = b"<html><body><h1>%d</h1>The server is temporarily unable to service your request.</body></html>"
+#: A body cut off mid-way, as a dropped proxy connection leaves it.
+TRUNCATED = b'{"error":[],"result":{"unixtime":17'
+
+
+@dataclass
+class Fault:
+    #: Kraken method it applies to (``AddOrder``), or None for every Kraken request.
+    method: str | None
+    times: int
+    status: int = 200
+    #: Sent instead of the exchange's answer; None lets the exchange answer.
+    body: bytes | None = None
+    content_type: str = "application/json; charset=utf-8"
+    delay: float = 0.0
+
+
+class Faults:
+    """Pending faults, applied first come, first served. Thread-safe: the server's handler
+    threads take them while a test adds more."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        if fault.times < 1:
+            raise ValueError(f"times must be >= 1, found {fault.times}")
+        with self._lock:
+            self._pending.append(fault)
+
+    def http_error(self, status: int = 503, *, times: int = 1, method: str | None = None) -> None:
+        self.add(Fault(method, times, status, GATEWAY_PAGE % status, "text/html"))
+
+    def delay(self, seconds: float, *, times: int = 1, method: str | None = None) -> None:
+        self.add(Fault(method, times, delay=seconds))
+
+    def malformed(self, *, times: int = 1, method: str | None = None) -> None:
+        self.add(Fault(method, times, body=TRUNCATED))
+
+    def kraken_error(self, error: str, *, times: int = 1, method: str | None = None) -> None:
+        """Answer with Kraken's error string, e.g. ``EService:Unavailable`` for the next AddOrder."""
+        self.add(Fault(method, times, body=failure(error)))
+
+    def rate_limit(self, *, times: int = 1, method: str | None = None) -> None:
+        self.kraken_error("EAPI:Rate limit exceeded", times=times, method=method)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(fault.times for fault in self._pending)
+
+    def take(self, method: str) -> Fault | None:
+        """The fault for this request, if any, counting it as used."""
+        with self._lock:
+            for fault in self._pending:
+                if fault.method in (None, method):
+                    fault.times -= 1
+                    if not fault.times:
+                        self._pending.remove(fault)
+                    return fault
+        return None
+
+    def from_form(self, form: Mapping[str, str]) -> None:
+        """``POST /_sim/faults``: ``kind`` names a method above; ``times``, ``method``,
+        ``status``, ``seconds`` and ``error`` are its arguments."""
+        kind = form.get("kind", "")
+        if kind == "clear":
+            self.clear()
+            return
+        if kind not in _KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of clear, {', '.join(_KINDS)}")
+        _KINDS[kind](self, form, int(form.get("times", 1)), form.get("method") or None)
+
+
+_KINDS: dict[str, Callable[[Faults, Mapping[str, str], int, str | None], None]] = {
+    "http_error": lambda f, form, n, m: f.http_error(int(form.get("status", 503)), times=n, method=m),
+    "delay": lambda f, form, n, m: f.delay(float(form["seconds"]), times=n, method=m),
+    "malformed": lambda f, form, n, m: f.malformed(times=n, method=m),
+    "kraken_error": lambda f, form, n, m: f.kraken_error(form["error"], times=n, method=m),
+    "rate_limit": lambda f, form, n, m: f.rate_limit(times=n, method=m),
+}
