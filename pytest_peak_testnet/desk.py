@@ -7,6 +7,7 @@ pytest's custom items get no fixtures, so everything an item needs lives here, i
 from __future__ import annotations
 
 from collections import defaultdict
+from importlib.metadata import entry_points
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,12 +18,15 @@ from .config import DeskConfig, load_config
 from .errors import InputError
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
+from .strategies import BUILTIN_STRATEGIES, Strategy
 from .usage import UsageLedger
 
 OnBlocked = Literal["skip", "fail"]
 ON_BLOCKED: tuple[OnBlocked, ...] = ("skip", "fail")
 DEFAULT_CONFIG = "config/config.toml"
 DEFAULT_PROFILES_DIR = "profiles"
+DEFAULT_CASSETTES_DIR = "cassettes"
+STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
 
 
 @dataclass
@@ -38,6 +42,13 @@ class Desk:
     limits: LimitsController
     dry_run: bool
     on_blocked: OnBlocked
+    cassettes_dir: Path
+    record_mode: str
+    #: Where requests go: ``--testnet-base-url``, else the config's base_url.
+    base_url: str
+    #: ``--testnet-simulator``: each recording gets a fresh simulator of its own.
+    simulator: bool
+    strategies: dict[str, type[Strategy]]
     by_source: dict[Path, list[Profile]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +106,23 @@ def open_desk(config: pytest.Config) -> Desk | None:
         limits=limits,
         dry_run=config.getoption("testnet_dry_run") or desk_config.environment.testnet_dry_run,
         on_blocked=config.getoption("testnet_on_blocked") or config.getini("testnet_on_blocked") or "skip",
+        cassettes_dir=root / (config.getini("testnet_cassettes_dir") or DEFAULT_CASSETTES_DIR),
+        record_mode=config.getoption("testnet_record_mode") or config.getini("testnet_record_mode") or "none",
+        base_url=config.getoption("testnet_base_url") or desk_config.exchange.base_url,
+        simulator=bool(config.getoption("testnet_simulator")),
+        strategies=strategies(config),
     )
     config.stash[DESK] = desk
     return desk
+
+
+def strategies(config: pytest.Config) -> dict[str, type[Strategy]]:
+    """Built-ins, then entry points, then ``pytest_peak_testnet_strategies`` hooks."""
+    found = dict(BUILTIN_STRATEGIES)
+    for entry in entry_points(group=STRATEGY_ENTRY_POINTS):
+        cls = entry.load()
+        found[cls.name] = cls
+    for result in config.hook.pytest_peak_testnet_strategies():
+        for cls in result or ():
+            found[cls.name] = cls
+    return found

@@ -1,7 +1,7 @@
 """Profiles as pytest nodes (pytest's "working with non-python tests" pattern).
 
-Setup decides (limits, and a reservation in the ledger when the run spends budget),
-runtest runs the session, teardown settles what was actually spent, whatever happened.
+Setup asks the limits (and reserves, when the run spends budget), runtest runs the
+session, teardown settles what was actually used, whatever happened in between.
 """
 
 from __future__ import annotations
@@ -11,12 +11,17 @@ from typing import Any
 
 import pytest
 
+from .cassettes import CassetteError
 from .desk import DESK, Desk
-from .errors import InputError
-from .limits import Decision, Plan
-from .errors import display
+from .errors import InputError, display
+from .executor import EnvironmentNotTestnetError
+from .kraken_errors import KrakenError
+from .limits import Decision
 from .profiles import Profile
-from .usage import Reservation, money
+from .runner import ProfileRun
+
+#: Failures that explain themselves in one line: no traceback helps the reader.
+PLAIN_FAILURES = (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError)
 
 
 class RunBlocked(Exception):
@@ -41,46 +46,50 @@ class ProfileItem(pytest.Item):
         self.profile = profile
         for marker in ("testnet", *profile.markers):
             self.add_marker(marker)
-        self.decision: Decision | None = None
-        self.reservation: Reservation | None = None
+        self.run: ProfileRun | None = None
+        self.outcome = "error"
 
     @property
     def desk(self) -> Desk:
         return self.config.stash[DESK]
 
-    @property
-    def plan(self) -> Plan:
-        p = self.profile
-        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes)
-
     def setup(self) -> None:
-        desk, plan = self.desk, self.plan
-        if desk.dry_run:
-            self.decision = desk.limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
-        else:
-            self.decision, self.reservation = desk.limits.reserve_run(plan, self.profile.name, self.nodeid, "live")
-        self.user_properties.append(("testnet_decision", str(self.decision)))
-        if not self.decision.allowed and desk.on_blocked == "skip":
-            pytest.skip(f"testnet limits: {self.decision}")
+        self.run = ProfileRun(self.desk, self.profile, self.nodeid)
+        decision = self.run.admit()
+        self.user_properties.append(("testnet_decision", str(decision)))
+        if not decision.allowed and self.desk.on_blocked == "skip":
+            self.outcome = "blocked"
+            pytest.skip(f"testnet limits: {decision}")
 
     def runtest(self) -> None:
-        assert self.decision is not None
-        if not self.decision.allowed:
-            raise RunBlocked(self.decision)
+        assert self.run is not None and self.run.decision is not None
+        if not self.run.decision.allowed:
+            self.outcome = "blocked"
+            raise RunBlocked(self.run.decision)
         if self.desk.dry_run:
+            self.outcome = "passed"
             return
-        raise NotImplementedError("sessions arrive with the session module")
+        self.outcome = "failed"
+        try:
+            result = self.run.execute()
+        except KeyboardInterrupt:
+            self.outcome = "interrupted"
+            raise
+        self.outcome = "passed"
+        for name, value in (("testnet_notional", result.spent_notional), ("testnet_trades", result.spent_trades),
+                            ("testnet_pnl", round(result.metrics.realized_pnl + result.metrics.unrealized_pnl, 2)),
+                            ("testnet_stop_reason", result.stop_reason)):
+            self.user_properties.append((name, value))
 
     def teardown(self) -> None:
-        if self.reservation is not None:
-            self.desk.ledger.settle(self.reservation, 0, 0, "released")
-            self.reservation = None
+        if self.run is not None:
+            self.run.finish(self.outcome)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RunBlocked):
             return "testnet limits blocked this run:\n" + "\n".join(f"  {r}" for r in excinfo.value.decision.reasons)
-        if isinstance(excinfo.value, InputError):
-            return str(excinfo.value)
+        if isinstance(excinfo.value, PLAIN_FAILURES):
+            return f"{type(excinfo.value).__name__}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -9,11 +9,12 @@ import pytest
 
 from .config import DeskConfig
 from .errors import InputError
-from .desk import DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, Desk, open_desk
+from .cassettes import RECORD_MODES
+from .desk import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, Desk, open_desk
 from .items import ProfileFile, ProfileItem
 from .limits import LimitsController
 from .profiles import PROFILE_SUFFIXES
-from .terminal import budget, profile_list, summary_line
+from .terminal import budget, profile_list, session_line, summary_line
 from .usage import UsageLedger
 
 MARKERS = {
@@ -36,9 +37,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="override a profile field for this run, e.g. duration=30, max_notional=300, params.fast=5")
     group.addoption("--testnet-on-blocked", choices=ON_BLOCKED,
                     help="report a run the limits block as skipped (default) or failed")
+    group.addoption("--testnet-record-mode", choices=RECORD_MODES,
+                    help="vcrpy record mode for the cassettes (default none: replay only, never the network)")
+    group.addoption("--testnet-base-url", metavar="URL",
+                    help="send requests here instead of the config's base_url (a simulator, say)")
+    group.addoption("--testnet-simulator", action="store_true",
+                    help="record against a fresh Kraken simulator on 127.0.0.1 for each profile")
     parser.addini("testnet_config", f"the desk's TOML config (default {DEFAULT_CONFIG})")
     parser.addini("testnet_profiles_dir", f"folder of YAML profiles (default {DEFAULT_PROFILES_DIR})")
     parser.addini("testnet_on_blocked", "skip or fail a run the limits block (default skip)")
+    parser.addini("testnet_record_mode", "vcrpy record mode: none (default), once, new_episodes, all")
+    parser.addini("testnet_cassettes_dir", f"folder of cassettes (default {DEFAULT_CASSETTES_DIR})")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hooks
+
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -58,9 +73,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    ini_blocked = config.getini("testnet_on_blocked")
-    if ini_blocked and ini_blocked not in ON_BLOCKED:
-        raise pytest.UsageError(f"ini testnet_on_blocked: expected one of {', '.join(ON_BLOCKED)}, found {ini_blocked!r}")
+    for ini, choices in (("testnet_on_blocked", ON_BLOCKED), ("testnet_record_mode", RECORD_MODES)):
+        value = config.getini(ini)
+        if value and value not in choices:
+            raise pytest.UsageError(f"ini {ini}: expected one of {', '.join(choices)}, found {value!r}")
     desk = open_desk(config)
     if desk is None:
         return
@@ -109,20 +125,27 @@ class RunWatcher:
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
-        self.reports: list[pytest.TestReport] = []
+        self.decisions: dict[str, str] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "setup" and any(k == "testnet_decision" for k, _ in report.user_properties):
-            self.reports.append(report)
+        props = dict(report.user_properties)
+        if "testnet_decision" in props:
+            self.decisions[report.nodeid] = props["testnet_decision"]
+        if report.when == "call" and "testnet_stop_reason" in props:
+            self.sessions[report.nodeid] = props
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.reports:
+        if not self.decisions:
             return
         if self.desk.dry_run:
             terminalreporter.write_sep("-", "testnet dry run: limit decisions")
-            for report in self.reports:
-                decision = dict(report.user_properties)["testnet_decision"]
-                terminalreporter.write_line(f"{report.nodeid.rpartition('::')[2]}: {decision}")
+            for nodeid, decision in self.decisions.items():
+                terminalreporter.write_line(f"{nodeid.rpartition('::')[2]}: {decision}")
+        if self.sessions:
+            terminalreporter.write_sep("-", "testnet sessions")
+            for nodeid, props in self.sessions.items():
+                terminalreporter.write_line(session_line(nodeid.rpartition("::")[2], props))
         suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
         try:
             terminalreporter.write_line(summary_line(self.desk) + suffix)

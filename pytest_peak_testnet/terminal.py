@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .desk import Desk
 from .errors import display
@@ -37,7 +38,7 @@ def budget(desk: Desk) -> Iterable[str]:
     daily, run = desk.config.daily_limits, desk.config.run_limits
     yield f"testnet budget for {usage.day.isoformat()} (UTC), ledger {display(desk.ledger.path_for(usage.day), desk.root)}"
     yield f"  used       notional {usage.notional_spent:>12.2f}   trades {usage.trades_spent:>5}   runs {usage.runs}" + (
-        f" (+{usage.replays} replays, not counted)" if usage.replays else "")
+        f" (+{usage.unspent_runs} replay/simulator runs, not counted)" if usage.unspent_runs else "")
     if usage.notional_reserved or usage.trades_reserved:
         yield f"  reserved   notional {usage.notional_reserved:>12.2f}   trades {usage.trades_reserved:>5}   (runs in progress)"
     yield f"  remaining  notional {left_notional:>12.2f}   trades {left_trades:>5}"
@@ -46,10 +47,16 @@ def budget(desk: Desk) -> Iterable[str]:
     yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
 
 
+def session_line(name: str, props: Mapping[str, Any]) -> str:
+    return (f"{name}: {props['testnet_stop_reason']}, {props['testnet_trades']} orders accepted, "
+            f"notional {props['testnet_notional']:.2f}, PnL {props['testnet_pnl']:+.2f}")
+
+
 def summary_line(desk: Desk) -> str:
     usage = desk.ledger.read()
     left_notional, left_trades = desk.limits.remaining(usage)
     daily = desk.config.daily_limits
     return (f"testnet budget {usage.day.isoformat()}: notional {usage.notional_used:.2f}/{daily.max_notional_per_day:.2f}, "
-            f"trades {usage.trades_used}/{daily.max_trades_per_day}, {usage.runs} runs; "
+            f"trades {usage.trades_used}/{daily.max_trades_per_day}, {usage.runs} runs"
+            f"{f' (+{usage.unspent_runs} replay/simulator runs, not counted)' if usage.unspent_runs else ''}; "
             f"{left_notional:.2f} notional and {left_trades} trades left")

@@ -122,7 +122,8 @@ class DayUsage:
         return sum(1 for r in self.run_log if r.spends)
 
     @property
-    def replays(self) -> int:
+    def unspent_runs(self) -> int:
+        """Replays and simulator recordings: logged, never counted against the budget."""
         return sum(1 for r in self.run_log if not r.spends)
 
     def find(self, run_id: str) -> RunRecord:
@@ -211,6 +212,17 @@ class UsageLedger:
             run.actual_notional, run.actual_trades = money(notional), trades
             run.ended_at, run.outcome = self._now().isoformat(timespec="seconds"), outcome
             return run
+
+    def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
+                    notional: Any, trades: int, outcome: str) -> None:
+        """Record a run that reached no exchange (a replay, a simulator recording): it shows
+        in the day's history but spends nothing."""
+        now = self._now().isoformat(timespec="seconds")
+        with self._update(self.today()) as usage:
+            usage.run_log.append(RunRecord(
+                run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
+                planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
+                status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now, outcome=outcome))
 
     def prune(self) -> list[Path]:
         """Delete day files older than the retention period; returns what went."""

@@ -1,0 +1,51 @@
+"""How a session waits. Time itself always comes from the exchange (server time, candle
+timestamps); the clock only decides whether waiting takes real time.
+
+- ``WallClock``: a live run against an exchange.
+- ``VirtualClock``: a replay; waiting is instant, so a 60-minute session replays in
+  well under a second and never sleeps.
+- ``SimulatorClock``: a recording against the project's simulator; waiting advances the
+  simulator's clock, so a 60-minute session records in seconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+
+class WallClock:
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class VirtualClock:
+    def __init__(self) -> None:
+        self._now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self._now += max(seconds, 0.0)
+
+    def monotonic(self) -> float:
+        return self._now
+
+
+class SimulatorClock(VirtualClock):
+    """Waits by telling the simulator (``POST /_sim/advance``) that time has passed."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self._url = base_url.rstrip("/") + "/_sim/advance"
+        self._http = requests.Session()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=10).raise_for_status()
+        super().sleep(seconds)
+
+
+Clock = WallClock | VirtualClock

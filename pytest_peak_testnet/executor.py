@@ -1,0 +1,95 @@
+"""The only way an order reaches the exchange: guarded, risk-checked, logged.
+
+The guard is structural: the executor cannot be built outside ``[environment] mode =
+"testnet"``, so paper and live configurations cannot send anything through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .config import EnvironmentConfig, ExchangeConfig
+from .kraken import KrakenTestnetClient
+from .kraken_errors import AuthenticationError, KrakenError
+from .paper import OrderTally, Side
+from .risk import LiveRiskLimits, RiskOrder, RiskState
+from .runlog import RunLog
+
+
+class EnvironmentNotTestnetError(Exception):
+    """Raised instead of building an executor outside testnet mode."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(f"the testnet order executor runs only with [environment] mode = \"testnet\", found {mode!r}; "
+                         "nothing was sent")
+        self.mode = mode
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (type(self), (self.mode,))
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    side: Side
+    volume: float
+    #: The price the order is sized at (the last close); market orders fill near it.
+    price: float
+    time: float
+
+    @property
+    def notional(self) -> float:
+        return self.volume * self.price
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["validated", "placed", "denied", "rejected"]
+    #: Who said no (``risk`` or ``exchange``) and why, for denied and rejected orders.
+    by: str | None = None
+    reason: str | None = None
+    description: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ("validated", "placed")
+
+
+class TestnetExchangeOrderExecutor:
+    __test__ = False  # a product class, not a test class
+
+    def __init__(self, environment: EnvironmentConfig, exchange: ExchangeConfig, client: KrakenTestnetClient,
+                 risk: LiveRiskLimits, log: RunLog, symbol: str) -> None:
+        if environment.mode != "testnet":
+            raise EnvironmentNotTestnetError(environment.mode)
+        self.validate_only = exchange.validate_only
+        self.tally = OrderTally()
+        self._client = client
+        self._risk = risk
+        self._log = log
+        self._symbol = symbol
+
+    def submit(self, order: OrderRequest, state: RiskState) -> Outcome:
+        """Risk check, then (only if allowed) one AddOrder. Exchange rejections are outcomes,
+        not errors: the session goes on. Bad credentials are errors: nothing can succeed."""
+        self._log.write("order_request", order.time, side=order.side, volume=order.volume, price=order.price,
+                        notional=round(order.notional, 8), validate_only=self.validate_only)
+        decision = self._risk.check(RiskOrder(order.side, order.notional, order.time), state)
+        if not decision.allowed:
+            self.tally.rejected += 1
+            outcome = Outcome("denied", by="risk", reason=str(decision))
+        else:
+            self.tally.sent += 1
+            try:
+                result = self._client.add_order(self._symbol, order.side, "market", f"{order.volume:.8f}")
+            except AuthenticationError:
+                raise
+            except KrakenError as exc:
+                self.tally.rejected += 1
+                outcome = Outcome("rejected", by="exchange", reason=str(exc))
+            else:
+                self.tally.validated += 1
+                outcome = Outcome("validated" if result.validated else "placed", description=result.description)
+        self._log.write("order_outcome", order.time, side=order.side, status=outcome.status, by=outcome.by,
+                        reason=outcome.reason, description=outcome.description)
+        return outcome

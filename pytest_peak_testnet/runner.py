@@ -1,0 +1,139 @@
+"""The life of one profile run: admit, execute, settle.
+
+Where a run's requests go decides what it costs. A replay (no request can leave: record
+mode ``none``, or ``once`` with the cassette present) and a recording against the
+project's simulator reach no exchange, so they are checked against the limits but spend
+nothing; they are logged in the ledger as unspent runs. Only a run that reaches a real
+exchange reserves its planned figures in setup and settles the actual ones afterwards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .cassettes import is_replay, use_cassette
+from .clock import Clock, SimulatorClock, VirtualClock, WallClock
+from .desk import Desk
+from .executor import TestnetExchangeOrderExecutor
+from .kraken import KrakenTestnetClient
+from .limits import Decision, Plan
+from .profiles import Profile
+from .risk import LiveRiskLimits
+from .runlog import RunLog
+from .session import Session, SessionResult
+from .simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from .strategies import Strategy, make_strategy
+from .usage import Reservation, RunMode, money
+
+#: A well-formed credential that signs nothing real: a replay sends no request anywhere.
+REPLAY_KEY = "replay-without-credentials"
+REPLAY_SECRET = "cmVwbGF5LXdpdGhvdXQtY3JlZGVudGlhbHM="
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class ProfileRun:
+    desk: Desk
+    profile: Profile
+    nodeid: str
+    decision: Decision | None = None
+    reservation: Reservation | None = None
+    session: Session | None = None
+    result: SessionResult | None = None
+    started_at: str | None = None
+
+    @property
+    def plan(self) -> Plan:
+        p = self.profile
+        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes)
+
+    @property
+    def cassette(self) -> Path:
+        return self.desk.cassettes_dir / (self.profile.cassette or f"{self.profile.name}.yaml")
+
+    @property
+    def mode(self) -> RunMode:
+        if is_replay(self.cassette, self.desk.record_mode):
+            return "replay"
+        return "simulator" if self.desk.simulator or is_loopback(self.desk.base_url) else "live"
+
+    @property
+    def record_command(self) -> str:
+        return f"pytest --testnet-profile {self.profile.name} --testnet-record-mode=all --testnet-simulator"
+
+    def strategy(self) -> Strategy:
+        where = self.profile.where(self.desk.root)
+        prefix = f"{where}." if self.profile.from_config else f"{where}: "
+        return make_strategy(self.profile.strategy, self.profile.params, prefix, self.desk.strategies)
+
+    def admit(self) -> Decision:
+        """The limits decide; only a run that spends reserves, in the same locked step."""
+        plan, limits = self.plan, self.desk.limits
+        self.strategy()  # a profile whose strategy or params are wrong fails before anything else
+        if self.desk.dry_run or self.mode != "live":
+            self.decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
+        else:
+            self.decision, self.reservation = limits.reserve_run(plan, self.profile.name, self.nodeid, "live")
+        return self.decision
+
+    def execute(self) -> SessionResult:
+        desk, profile = self.desk, self.profile
+        run_id = uuid.uuid4().hex[:8]
+        with ExitStack() as stack:
+            base_url, env, clock = stack.enter_context(self._exchange())
+            log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id)
+            stack.callback(log.close)
+            stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
+            exchange = desk.config.exchange
+            client = KrakenTestnetClient(replace(exchange, base_url=base_url), env=env, sleep=clock.sleep,
+                                         monotonic=clock.monotonic)
+            executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
+                                                    LiveRiskLimits(desk.config.risk), log, profile.symbol)
+            self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
+                                   client, executor, clock, log)
+            self.result = self.session.run()
+            return self.result
+
+    @contextmanager
+    def _exchange(self) -> Iterator[tuple[str, dict[str, str] | None, Clock]]:
+        """Where requests go, with which credentials, and how waiting works."""
+        exchange = self.desk.config.exchange
+        credentials = {exchange.api_key_env_var: REPLAY_KEY, exchange.api_secret_env_var: REPLAY_SECRET}
+        if self.mode == "replay":
+            yield self.desk.base_url, credentials, VirtualClock()
+        elif self.desk.simulator:
+            with Simulator() as sim:
+                yield sim.url, {exchange.api_key_env_var: DEFAULT_API_KEY, exchange.api_secret_env_var: DEFAULT_API_SECRET}, \
+                    SimulatorClock(sim.url)
+        elif self.mode == "simulator":
+            yield self.desk.base_url, None, SimulatorClock(self.desk.base_url)
+        else:
+            yield self.desk.base_url, None, WallClock()
+
+    def finish(self, outcome: str) -> None:
+        """Settle a reservation to what was actually accepted, or log an unspent run."""
+        session = self.session
+        notional = session.spent_notional if session else 0.0
+        trades = session.spent_trades if session else 0
+        ledger = self.desk.ledger
+        if self.reservation is not None:
+            ledger.settle(self.reservation, notional, trades, outcome)
+            self.reservation = None
+        elif self.decision is not None and self.decision.allowed and not self.desk.dry_run:
+            ledger.log_unspent(self.profile.name, self.nodeid, self.mode, self.plan.notional, self.plan.trades,
+                               notional, trades, outcome)
