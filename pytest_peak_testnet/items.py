@@ -48,6 +48,8 @@ class ProfileItem(pytest.Item):
             self.add_marker(marker)
         self.run: ProfileRun | None = None
         self.outcome = "error"
+        #: The last line of what went wrong, for the reports.
+        self.error: str | None = None
 
     @property
     def desk(self) -> Desk:

@@ -119,6 +119,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = sorted(keep, key=lambda i: desk.selected.index(i.profile.name))  # type: ignore[union-attr]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A profile's whole result rides on its teardown report, which xdist carries from the
+    worker to the controller intact: the controller writes the one report for everything."""
+    report = yield
+    if isinstance(item, ProfileItem):
+        if report.failed and item.error is None:
+            item.error = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else report.outcome
+        if call.when == "teardown" and item.run is not None:
+            report.testnet_run = item.run.record(item.outcome, item.error)
+    return report
+
+
 class RunWatcher:
     """Registered only when the desk is active: collects profile results (from this
     process or, under xdist, from the workers) for the summary at the end."""
@@ -127,6 +140,8 @@ class RunWatcher:
         self.desk = desk
         self.decisions: dict[str, str] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
+        #: Every profile run's record, in the order they finished.
+        self.runs: list[dict[str, Any]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -134,6 +149,9 @@ class RunWatcher:
             self.decisions[report.nodeid] = props["testnet_decision"]
         if report.when == "call" and "testnet_stop_reason" in props:
             self.sessions[report.nodeid] = props
+        run = getattr(report, "testnet_run", None)
+        if run is not None:
+            self.runs.append(run)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.decisions:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .cassettes import is_replay, use_cassette
@@ -124,6 +125,25 @@ class ProfileRun:
             yield self.desk.base_url, None, SimulatorClock(self.desk.base_url)
         else:
             yield self.desk.base_url, None, WallClock()
+
+    def record(self, outcome: str, error: str | None) -> dict[str, Any]:
+        """Everything the reports show of this run, as plain JSON data (it crosses from
+        xdist workers to the controller on the test report)."""
+        p, decision = self.profile, self.decision
+        return {
+            "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root),
+            "strategy": p.strategy, "symbol": p.symbol, "timeframe": p.timeframe,
+            "duration_minutes": p.duration_minutes, "max_notional": p.max_notional, "max_trades": p.max_trades,
+            "params": dict(p.params), "mode": "dry-run" if self.desk.dry_run else self.mode,
+            "cassette": str(self.cassette), "validate_only": self.desk.config.exchange.validate_only,
+            "outcome": outcome, "error": error,
+            "decision": None if decision is None else {
+                "allowed": decision.allowed, "text": str(decision),
+                "reasons": [{"code": r.code, "detail": r.detail} for r in decision.reasons]},
+            "result": None if self.result is None else self.result.to_dict(),
+            "spent_notional": self.session.spent_notional if self.session else 0.0,
+            "spent_trades": self.session.spent_trades if self.session else 0,
+        }
 
     def finish(self, outcome: str) -> None:
         """Settle a reservation to what was actually accepted, or log an unspent run."""
