@@ -34,3 +34,20 @@ def write_profile(pytester: pytest.Pytester, name: str, **fields: object) -> Pat
 
 def error_lines(result: pytest.RunResult) -> list[str]:
     return [line for line in result.errlines if line.startswith("ERROR:")]
+
+
+@pytest.fixture
+def replay_project(project: pytest.Pytester) -> pytest.Pytester:
+    """``project`` plus the shipped cassettes: every shipped profile replays offline."""
+    shutil.copytree(ROOT / "cassettes", project.path / "cassettes")
+    return project
+
+
+def run_events(pytester: pytest.Pytester, event: str) -> list[dict[str, object]]:
+    """Every ``event`` line of every run log under test_runs/, oldest run first."""
+    import json
+
+    lines = []
+    for log in sorted((pytester.path / "test_runs").glob("*/events.jsonl")):
+        lines += [json.loads(line) for line in log.read_text().splitlines()]
+    return [line for line in lines if line["event"] == event]
