@@ -126,8 +126,9 @@ class Account:
 
     def _fill(self, order: Order, price: Decimal, fee_rate: Decimal, now: float) -> None:
         pair = order.pair
-        cost = (order.volume * price).quantize(Decimal(1).scaleb(-pair.cost_decimals))
-        fee = (cost * fee_rate).quantize(Decimal(1).scaleb(-pair.cost_decimals))
+        cents = Decimal(1).scaleb(-ASSET_DECIMALS.get(pair.quote, pair.cost_decimals))  # what the balance shows
+        cost = (order.volume * price).quantize(cents)
+        fee = (cost * fee_rate).quantize(cents)
         sign = 1 if order.side == "buy" else -1
         self._credit(pair.base, sign * order.volume)
         self._credit(pair.quote, -sign * cost - fee)

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_KEY = "peak-testnet-simulator-key"
 DEFAULT_API_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 JSON = "application/json; charset=utf-8"
+#: How often the server checks for stop(): stop() may wait this long, so keep it short.
+POLL_SECONDS = 0.02
 
 
 class Simulator:
@@ -73,7 +75,8 @@ class Simulator:
     def start(self) -> Simulator:
         self._stopping.clear()
         self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="kraken-simulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
+                                        name="kraken-simulator", daemon=True)
         self._thread.start()
         return self
 
