@@ -1,0 +1,298 @@
+"""The client over real HTTP against the simulator, which verifies every signature and nonce.
+
+Time is faked only where the client waits (backoff, pacing): ``FakeTime`` records every
+sleep and advances its monotonic clock, so the tests assert on waits without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+from pytest_peak_testnet.errors import ConfigError
+from pytest_peak_testnet.kraken import KrakenTestnetClient
+from pytest_peak_testnet.kraken_errors import (
+    AuthenticationError, BadRequest, BadResponse, BadSymbol, ExchangeNotAvailable, InsufficientFunds, KrakenError,
+    MissingCredentials, NetworkError, OrderNotFound, RateLimitExceeded, RequestTimeout,
+)
+from pytest_peak_testnet.simulator import Simulator
+from pytest_peak_testnet.simulator.fixtures import kraken_simulator  # noqa: F401 - the fixture under test
+
+MakeClient = Callable[..., KrakenTestnetClient]
+LIVE = {"validate_only": False, "allow_live_orders": True}
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def make_client(kraken_simulator: Simulator, fake_time: FakeTime) -> MakeClient:  # noqa: F811
+    """A client on the simulator; ``rate_limit_ms`` 0 unless a test asks for pacing."""
+    def make(session: requests.Session | None = None, env: dict[str, str] | None = None,
+             **changes: Any) -> KrakenTestnetClient:
+        config = kraken_simulator.config(**{"rate_limit_ms": 0, **changes})
+        return KrakenTestnetClient(config, env=kraken_simulator.env(config) if env is None else env, session=session,
+                                   sleep=fake_time.sleep, monotonic=fake_time.monotonic)
+    return make
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> KrakenTestnetClient:
+    return make_client()
+
+
+def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulator) -> None:  # noqa: F811
+    assert client.server_time() == int(kraken_simulator.clock.now())
+    assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR"}
+    ticker = client.ticker("ETH/EUR")
+    assert ticker.bid < ticker.ask and ticker.pair_id == "XETHZEUR"
+    page = client.ohlc("BTC/EUR", 1)
+    assert len(page.candles) == 719 and page.current is not None
+    assert page.last == page.candles[-1].time == page.current.time - 60
+    kraken_simulator.clock.advance(180)
+    newer = client.ohlc("BTC/EUR", 1, since=page.last)
+    assert [c.time for c in newer.candles] == [page.current.time, page.current.time + 60, page.current.time + 120]
+
+
+@pytest.mark.parametrize("name", ["BTC/EUR", "btc/eur", "XBT/EUR", "XBTEUR", "XXBTZEUR"])
+def test_symbols_map_to_kraken_pairs(client: KrakenTestnetClient, name: str) -> None:
+    info = client.pair_info(name)
+    assert (info.pair_id, info.altname, info.wsname, info.symbol) == ("XXBTZEUR", "XBTEUR", "XBT/EUR", "BTC/EUR")
+
+
+def test_asset_pairs_are_fetched_once_per_client(make_client: MakeClient) -> None:
+    requests_seen: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, **_: requests_seen.append(response.request.path_url))
+    client = make_client(session=session)
+    client.pair_info("BTC/EUR"), client.pair_info("ETH/EUR"), client.ticker("BTC/EUR")
+    assert [path for path in requests_seen if "AssetPairs" in path] == ["/0/public/AssetPairs"]
+
+
+def test_unknown_symbol_names_the_closest(client: KrakenTestnetClient) -> None:
+    with pytest.raises(BadSymbol, match="'BTC/EUX'; closest: BTC/EUR"):
+        client.pair_info("BTC/EUX")
+
+
+def test_unsupported_interval_fails_before_sending(client: KrakenTestnetClient) -> None:
+    with pytest.raises(BadRequest, match="interval 2"):
+        client.ohlc("BTC/EUR", 2)
+
+
+def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient, kraken_simulator: Simulator) -> None:  # noqa: F811,E501
+    bodies: list[Any] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, **_: bodies.append(response.request.body))
+    result = make_client(session=session).add_order("BTC/EUR", "buy", "limit", "0.01", price="30000")
+    assert result.validated and result.txids == ()
+    assert result.description == "buy 0.01000000 XBTEUR @ limit 30000.0"
+    assert "validate=true" in bodies[-1]
+    assert kraken_simulator.exchange.account.orders == {}
+
+
+def test_orders_stay_consistent_across_private_endpoints(make_client: MakeClient,
+                                                         kraken_simulator: Simulator) -> None:  # noqa: F811
+    client = make_client(**LIVE)
+    before = client.balance()
+    market = client.add_order("BTC/EUR", "buy", "market", "0.01")
+    limit = client.add_order("ETH/EUR", "sell", "limit", "0.5", price="9999.99", userref=42)
+    assert not market.validated and len(market.txids) == len(limit.txids) == 1
+    filled = client.query_orders(market.txids)[market.txids[0]]
+    assert (filled.status, filled.volume_executed) == ("closed", Decimal("0.01"))
+    assert client.balance()["XXBT"] == before["XXBT"] + Decimal("0.01")
+    assert client.balance()["ZEUR"] == before["ZEUR"] - (filled.cost + filled.fee)
+    assert list(client.open_orders()) == [limit.txids[0]]
+    assert client.open_orders()[limit.txids[0]].userref == 42
+    assert client.cancel_order(limit.txids[0]) == 1
+    assert client.open_orders() == {}
+    assert client.query_orders(limit.txids)[limit.txids[0]].status == "canceled"
+    with pytest.raises(OrderNotFound):
+        client.cancel_order(limit.txids[0])
+    with pytest.raises(InsufficientFunds):
+        client.add_order("BTC/EUR", "buy", "market", "100")
+    assert len(kraken_simulator.exchange.accepted_nonces) == 13  # every private call above, signed and accepted
+
+
+def test_live_orders_need_the_second_switch(kraken_simulator: Simulator) -> None:  # noqa: F811
+    with pytest.raises(ConfigError, match="allow_live_orders"):
+        KrakenTestnetClient(kraken_simulator.config(validate_only=False))
+
+
+def test_nonce_strictly_increases_across_eight_threads(client: KrakenTestnetClient,
+                                                        kraken_simulator: Simulator) -> None:  # noqa: F811
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        balances = list(pool.map(lambda _: client.balance(), range(48)))
+    nonces = kraken_simulator.exchange.accepted_nonces
+    assert len(balances) == len(nonces) == 48
+    assert nonces == sorted(set(nonces))
+
+
+def test_missing_keys_fail_only_private_calls(make_client: MakeClient) -> None:
+    client = make_client(env={})
+    assert client.server_time() > 0
+    with pytest.raises(MissingCredentials, match="KRAKEN_TESTNET_API_KEY and KRAKEN_TESTNET_API_SECRET"):
+        client.balance()
+
+
+@pytest.mark.parametrize(("env", "error"), [
+    ({"KRAKEN_TESTNET_API_KEY": "other-key"}, "EAPI:Invalid key"),
+    ({"KRAKEN_TESTNET_API_SECRET": "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw=="}, "EAPI:Invalid signature"),
+])
+def test_the_simulator_refuses_wrong_credentials(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: F811
+                                                 env: dict[str, str], error: str) -> None:
+    client = make_client(env={**kraken_simulator.env(), **env})
+    with pytest.raises(AuthenticationError) as info:
+        client.balance()
+    assert info.value.errors == (error,)
+
+
+def test_pacing_keeps_rate_limit_ms_between_requests(make_client: MakeClient, fake_time: FakeTime) -> None:
+    client = make_client(rate_limit_ms=250)
+    client.server_time(), client.server_time(), client.balance()
+    fake_time.now += 5  # a quiet spell: the next request needs no wait
+    client.server_time()
+    assert fake_time.sleeps == [0.25, 0.25]
+
+
+FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[KrakenError]]] = {
+    "http 503": (lambda sim, n: sim.faults.http_error(503, times=n), ExchangeNotAvailable),
+    "http 429": (lambda sim, n: sim.faults.http_error(429, times=n), RateLimitExceeded),
+    "malformed body": (lambda sim, n: sim.faults.malformed(times=n), BadResponse),
+    "rate limit": (lambda sim, n: sim.faults.rate_limit(times=n), RateLimitExceeded),
+    "EService:Unavailable": (lambda sim, n: sim.faults.kraken_error("EService:Unavailable", times=n),
+                             ExchangeNotAvailable),
+    "EService:Busy": (lambda sim, n: sim.faults.kraken_error("EService:Busy", times=n), ExchangeNotAvailable),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_transient_failures_are_retried_with_exponential_backoff(client: KrakenTestnetClient, fake_time: FakeTime,
+                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811,E501
+    FAULTS[fault][0](kraken_simulator, 2)
+    assert client.balance()["ZEUR"] == Decimal("10000")
+    assert fake_time.sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_retries_are_bounded(make_client: MakeClient, fake_time: FakeTime, kraken_simulator: Simulator,  # noqa: F811
+                             fault: str) -> None:
+    inject, error = FAULTS[fault]
+    inject(kraken_simulator, 10)
+    with pytest.raises(error):
+        make_client(max_retries=3).server_time()
+    assert fake_time.sleeps == [1.0, 2.0, 4.0]
+    assert kraken_simulator.faults.pending == 10 - 4
+
+
+def test_refusals_are_not_retried(client: KrakenTestnetClient, fake_time: FakeTime,
+                                  kraken_simulator: Simulator) -> None:  # noqa: F811
+    kraken_simulator.faults.kraken_error("EGeneral:Internal error", times=3)
+    with pytest.raises(ExchangeNotAvailable):
+        client.server_time()
+    assert fake_time.sleeps == [] and kraken_simulator.faults.pending == 2
+
+
+def test_a_slow_answer_times_out_and_the_read_is_retried(make_client: MakeClient, fake_time: FakeTime,
+                                                         kraken_simulator: Simulator) -> None:  # noqa: F811
+    kraken_simulator.faults.delay(0.5, method="Time")
+    assert make_client(timeout_seconds=0.2).server_time() > 0
+    assert fake_time.sleeps == [1.0]
+    kraken_simulator.faults.delay(0.5, method="Time", times=2)
+    with pytest.raises(RequestTimeout, match="no answer within 0.2 s"):
+        make_client(timeout_seconds=0.2, max_retries=1).server_time()
+
+
+@pytest.mark.parametrize("fault", ["http 503", "malformed body"])
+def test_a_real_order_is_not_resent_when_it_may_have_been_placed(make_client: MakeClient, fake_time: FakeTime,
+                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811,E501
+    client = make_client(**LIVE)
+    client.asset_pairs()
+    inject, error = FAULTS[fault]
+    inject(kraken_simulator, 1)
+    with pytest.raises(error, match="not resent"):
+        client.add_order("BTC/EUR", "buy", "market", "0.01")
+    assert fake_time.sleeps == []
+
+
+def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient, fake_time: FakeTime,
+                                                        kraken_simulator: Simulator) -> None:  # noqa: F811
+    client = make_client(timeout_seconds=0.2, **LIVE)
+    client.asset_pairs()
+    kraken_simulator.faults.delay(0.5, method="AddOrder")
+    with pytest.raises(RequestTimeout, match="check open_orders"):
+        client.add_order("BTC/EUR", "buy", "limit", "0.01", price="20000", userref=7)
+    assert fake_time.sleeps == []
+    assert [order.userref for order in client.open_orders().values()] == [7]  # why a blind resend is wrong
+
+
+@pytest.mark.parametrize("fault", ["rate limit", "EService:Busy", "EService:Unavailable"])
+def test_a_real_order_refused_by_kraken_is_resent(make_client: MakeClient, fake_time: FakeTime,
+                                                  kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811
+    client = make_client(**LIVE)
+    FAULTS[fault][0](kraken_simulator, 1)
+    result = client.add_order("BTC/EUR", "buy", "market", "0.01")
+    assert fake_time.sleeps == [1.0]
+    assert list(kraken_simulator.exchange.account.orders) == list(result.txids)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_connection_refused_is_retried_even_for_a_real_order(make_client: MakeClient, fake_time: FakeTime) -> None:
+    client = make_client(max_retries=2, **LIVE)
+    client.asset_pairs()
+    client.base_url = f"http://127.0.0.1:{_closed_port()}"  # nothing listens: nothing can be sent
+    with pytest.raises(NetworkError, match="connection failed"):
+        client.add_order("BTC/EUR", "buy", "market", "0.01")
+    assert fake_time.sleeps == [1.0, 2.0]
+
+
+def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: F811,E501
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    signatures: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, **_: signatures.append(response.request.headers["API-Sign"])
+                                     if "API-Sign" in response.request.headers else None)
+    env = kraken_simulator.env()
+    wrong_secret = "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw=="
+    texts: list[str] = []
+    client = make_client(session=session, **LIVE)
+    kraken_simulator.faults.http_error(503, method="Balance")
+    client.balance()
+    client.add_order("BTC/EUR", "buy", "market", "0.01")
+    bad_env = [{**env, "KRAKEN_TESTNET_API_SECRET": wrong_secret}, {**env, "KRAKEN_TESTNET_API_SECRET": "not base64!"}]
+    for bad in (make_client(session=session, env=env_) for env_ in bad_env):
+        with pytest.raises(AuthenticationError) as info:
+            bad.balance()
+        texts += [repr(bad), str(info.value), repr(info.value)]
+    texts += [repr(client), caplog.text]
+    assert len(signatures) == 4
+    for secret in [env["KRAKEN_TESTNET_API_KEY"], env["KRAKEN_TESTNET_API_SECRET"], wrong_secret, "not base64!",
+                   *signatures]:
+        assert not [text for text in texts if secret in text]
