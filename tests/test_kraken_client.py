@@ -296,3 +296,20 @@ def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient
     for secret in [env["KRAKEN_TESTNET_API_KEY"], env["KRAKEN_TESTNET_API_SECRET"], wrong_secret, "not base64!",
                    *signatures]:
         assert not [text for text in texts if secret in text]
+
+
+@pytest.mark.parametrize("kraken_simulator", [{"tier": "starter"}], indirect=True)
+def test_backoff_lets_krakens_rate_counter_drain(kraken_simulator: Simulator) -> None:  # noqa: F811
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # waiting is what drains the counter: let it move the simulated clock
+        slept.append(seconds)
+        kraken_simulator.clock.advance(seconds)
+
+    config = kraken_simulator.config(rate_limit_ms=0)
+    client = KrakenTestnetClient(config, env=kraken_simulator.env(config), sleep=sleep)
+    for _ in range(18):
+        client.balance()
+    # 15 calls fill the counter; the 16th frees a slot after 1+2+4 s (0.33/s), leaving 0.31 spare for
+    # the 17th; the 18th waits 1+2 s more. Without the waits moving the clock, all would fail.
+    assert slept == [1.0, 2.0, 4.0, 1.0, 2.0]
