@@ -18,7 +18,7 @@ from .config import DeskConfig, load_config
 from .errors import InputError
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
-from .strategies import BUILTIN_STRATEGIES, Strategy
+from .strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
 from .usage import UsageLedger
 
 OnBlocked = Literal["skip", "fail"]
@@ -90,7 +90,12 @@ def open_desk(config: pytest.Config) -> Desk | None:
         names = [n.strip() for opt in config.getoption("testnet_profile") or [] for n in opt.split(",") if n.strip()]
         select(profiles, names)
         overrides = config.getoption("testnet_override") or []
-        profiles = {name: apply_overrides(p, overrides, root) for name, p in profiles.items()}
+        targets = set(names) or set(profiles)  # overrides change the selected profiles only
+        profiles = {name: apply_overrides(p, overrides, root) if name in targets else p
+                    for name, p in profiles.items()}
+        known_strategies = strategies(config)
+        for profile in profiles.values():  # a bad strategy name or param is a config error too
+            make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
     orchestration = desk_config.orchestration
@@ -110,7 +115,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
         record_mode=config.getoption("testnet_record_mode") or config.getini("testnet_record_mode") or "none",
         base_url=config.getoption("testnet_base_url") or desk_config.exchange.base_url,
         simulator=bool(config.getoption("testnet_simulator")),
-        strategies=strategies(config),
+        strategies=known_strategies,
     )
     config.stash[DESK] = desk
     return desk

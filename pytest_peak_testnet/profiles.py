@@ -49,6 +49,10 @@ class Profile:
         shown = display(self.source, root)
         return f"{shown}: {PROFILES_TABLE}.{self.name}" if self.from_config else shown
 
+    def key_prefix(self, root: Path) -> str:
+        """What goes before a key in an error: ``file.yaml: `` or ``config.toml: table.``."""
+        return f"{self.where(root)}." if self.from_config else f"{self.where(root)}: "
+
 
 USER_FIELDS = [f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "source")]
 HINTS = get_type_hints(Profile)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +57,7 @@ class ProfileRun:
     session: Session | None = None
     result: SessionResult | None = None
     started_at: str | None = None
+    log_path: Path | None = None
 
     @property
     def plan(self) -> Plan:
@@ -78,14 +79,12 @@ class ProfileRun:
         return f"pytest --testnet-profile {self.profile.name} --testnet-record-mode=all --testnet-simulator"
 
     def strategy(self) -> Strategy:
-        where = self.profile.where(self.desk.root)
-        prefix = f"{where}." if self.profile.from_config else f"{where}: "
-        return make_strategy(self.profile.strategy, self.profile.params, prefix, self.desk.strategies)
+        p = self.profile
+        return make_strategy(p.strategy, p.params, p.key_prefix(self.desk.root), self.desk.strategies)
 
     def admit(self) -> Decision:
         """The limits decide; only a run that spends reserves, in the same locked step."""
         plan, limits = self.plan, self.desk.limits
-        self.strategy()  # a profile whose strategy or params are wrong fails before anything else
         if self.desk.dry_run or self.mode != "live":
             self.decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
         else:
@@ -98,7 +97,9 @@ class ProfileRun:
         with ExitStack() as stack:
             base_url, env, clock = stack.enter_context(self._exchange())
             log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id)
+            self.log_path = log.path
             stack.callback(log.close)
+            stack.push(_log_failure(log))
             stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
             exchange = desk.config.exchange
             client = KrakenTestnetClient(replace(exchange, base_url=base_url), env=env, sleep=clock.sleep,
@@ -141,6 +142,7 @@ class ProfileRun:
                 "allowed": decision.allowed, "text": str(decision),
                 "reasons": [{"code": r.code, "detail": r.detail} for r in decision.reasons]},
             "result": None if self.result is None else self.result.to_dict(),
+            "log_path": None if self.log_path is None else str(self.log_path),
             "spent_notional": self.session.spent_notional if self.session else 0.0,
             "spent_trades": self.session.spent_trades if self.session else 0,
         }
@@ -157,3 +159,12 @@ class ProfileRun:
         elif self.decision is not None and self.decision.allowed and not self.desk.dry_run:
             ledger.log_unspent(self.profile.name, self.nodeid, self.mode, self.plan.notional, self.plan.trades,
                                notional, trades, outcome)
+
+
+def _log_failure(log: RunLog) -> Callable[..., None]:
+    """An exit callback that ends the run log with ``run_failed`` when the run raised, so
+    the monitor can tell a run that broke (an API error, a missing cassette) from one still going."""
+    def on_exit(kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            log.write("run_failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    return on_exit

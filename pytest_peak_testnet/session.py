@@ -26,6 +26,7 @@ from .runlog import RunLog
 from .strategies import Strategy
 
 DURATION_ELAPSED = "DURATION_ELAPSED"
+SELL_HEADROOM = 1.05
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ class Session:
         self.log = log
         self.paper = PaperAccount(settings)
         #: A buy is sized to position_fraction of equity, but never past the risk limit per
-        #: order nor past an even share of the run's notional, so a run can use all its trades.
-        self.order_cap = min(max_order_notional, profile.max_notional / profile.max_trades)
+        #: order nor past an even share of the run's notional (less SELL_HEADROOM, so the sell
+        #: that closes the position still fits after a rise), so a run can use all its trades.
+        self.order_cap = min(max_order_notional, profile.max_notional / profile.max_trades / SELL_HEADROOM)
         self.spent_notional = 0.0
         self.spent_trades = 0
         self.rejections: list[Rejection] = []

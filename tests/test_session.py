@@ -1,0 +1,154 @@
+"""Whole sessions through pytest: replay offline, record from the simulator, caps, guards."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import error_lines, run_events, write_profile
+
+#: Nothing listens on the discard port: a request that escaped a replay would fail loudly.
+OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
+
+
+def test_replay_runs_a_profile_offline(replay_project: pytest.Pytester) -> None:
+    result = replay_project.runpytest("--testnet-profile", "ma_crossover_small", *OFFLINE)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["ma_crossover_small: DURATION_ELAPSED, 2 orders accepted, notional 47.65, PnL -0.12"])
+    [finished] = run_events(replay_project, "run_finished")
+    assert finished["metrics"]["orders_validated"] == 2
+    assert finished["time"] - run_events(replay_project, "run_started")[0]["time"] >= 60 * 60
+
+
+def test_replays_are_deterministic(replay_project: pytest.Pytester) -> None:
+    for _ in range(2):
+        replay_project.runpytest("--testnet-profile", "ma_crossover_small", *OFFLINE).assert_outcomes(passed=1)
+    first, second = run_events(replay_project, "run_finished")
+    assert first["metrics"] == second["metrics"]
+    assert first["metrics"]["trades"] > 0
+
+
+def test_smoke_marker_replays_only_smoke_profiles(replay_project: pytest.Pytester) -> None:
+    result = replay_project.runpytest("-m", "testnet_smoke", "profiles", *OFFLINE, "-v")
+    result.assert_outcomes(passed=1, deselected=3)
+    result.stdout.fnmatch_lines(["profiles/quick_smoke.yaml::quick_smoke PASSED*"])
+
+
+def test_replays_spend_no_budget_but_are_still_checked(replay_project: pytest.Pytester) -> None:
+    replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE).assert_outcomes(passed=1)
+    budget = replay_project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines([
+        "  used       notional         0.00   trades     0   runs 0 (+1 replay/simulator runs, not counted)"])
+    # A replay is still subject to the limits: past the run limit it does not start.
+    blocked = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "duration=500", "-rs")
+    blocked.assert_outcomes(skipped=1)
+    blocked.stdout.fnmatch_lines(["*RUN_DURATION_EXCEEDS_MAX (500 min > 240 min)*"])
+
+
+def test_missing_cassette_names_it_and_the_record_command(project: pytest.Pytester) -> None:
+    result = project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "CassetteError: cassette */cassettes/quick_smoke.yaml not found; record it with: "
+        "pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_unmatched_request_names_cassette_request_and_command(replay_project: pytest.Pytester) -> None:
+    # Other strategy parameters trade differently: the cassette has no answer for that order.
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "params.fast=2",
+                                      "--testnet-override", "params.slow=4", *OFFLINE)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "CassetteError: cassette */cassettes/quick_smoke.yaml has no recorded answer for "
+        "POST /0/private/AddOrder (pair XXBTZEUR); record it again with: "
+        "pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+
+
+def test_record_from_the_simulator_then_replay_the_same_session(project: pytest.Pytester) -> None:
+    write_profile(project, "fresh", duration_minutes=45, max_notional=300.0, max_trades=6, params={"fast": 3, "slow": 7})
+    recorded = project.runpytest("--testnet-profile", "fresh", "--testnet-record-mode=all", "--testnet-simulator")
+    recorded.assert_outcomes(passed=1)
+    cassette = project.path / "cassettes" / "fresh.yaml"
+    assert cassette.exists()
+    replayed = project.runpytest("--testnet-profile", "fresh", *OFFLINE)
+    replayed.assert_outcomes(passed=1)
+    at_recording, at_replay = run_events(project, "run_finished")
+    assert at_recording["metrics"] == at_replay["metrics"]
+    assert at_recording["metrics"]["orders_sent"] > 0
+    text = cassette.read_text()
+    assert '"error":[]' in text.replace(" ", "") and '"result":' in text  # Kraken's own envelope
+
+
+def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> None:
+    write_profile(project, "capped", duration_minutes=120, max_notional=400.0, max_trades=2, params={"fast": 2, "slow": 5})
+    result = project.runpytest("--testnet-profile", "capped", "--testnet-record-mode=all", "--testnet-simulator")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["capped: RUN_MAX_TRADES_REACHED (2 of 2 trades used), 2 orders accepted, *"])
+    [finished] = run_events(project, "run_finished")
+    assert finished["spent_trades"] == 2
+
+
+def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pytester) -> None:
+    text = (replay_project.path / "config" / "config.toml").read_text()
+    (replay_project.path / "config" / "config.toml").write_text(
+        text.replace("max_total_exposure_notional = 5000.0", "max_total_exposure_notional = 10.0"))
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["quick_smoke: DURATION_ELAPSED, 0 orders accepted, notional 0.00, *"])
+    [outcome] = run_events(replay_project, "order_outcome")
+    assert outcome["status"] == "denied" and outcome["by"] == "risk"
+    assert outcome["reason"].startswith("EXPOSURE_EXCEEDS_MAX (")
+    [finished] = run_events(replay_project, "run_finished")
+    assert finished["metrics"]["orders_sent"] == 0 and finished["metrics"]["orders_rejected"] == 1
+
+
+@pytest.mark.parametrize("mode", ["paper", "live"])
+def test_executor_refuses_to_exist_outside_testnet(replay_project: pytest.Pytester, mode: str) -> None:
+    path = replay_project.path / "config" / "config.toml"
+    path.write_text(path.read_text().replace('mode = "testnet"', f'mode = "{mode}"'))
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"EnvironmentNotTestnetError: the testnet order executor runs only with [environment] mode = \"testnet\", "
+        f"found '{mode}'; nothing was sent"])
+
+
+def test_bad_strategy_params_are_a_one_line_usage_error(replay_project: pytest.Pytester) -> None:
+    write_profile(replay_project, "typo", params={"fats": 3})
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(result) == ["ERROR: profiles/typo.yaml: params.fats: unknown key; did you mean fast?"]
+
+
+def test_unknown_strategy_lists_the_known_ones(replay_project: pytest.Pytester) -> None:
+    write_profile(replay_project, "typo", strategy="ma_crosover")
+    result = replay_project.runpytest("--testnet-dry-run", "profiles")
+    assert error_lines(result) == ["ERROR: profiles/typo.yaml: strategy: unknown strategy 'ma_crosover'; "
+                                   "did you mean ma_crossover? (strategies: ma_crossover, momentum_1h, rsi_strategy)"]
+
+
+def test_custom_strategy_from_a_conftest_hook(replay_project: pytest.Pytester) -> None:
+    replay_project.makeconftest("""
+        from pytest_peak_testnet.strategies import Strategy
+
+        class EveryOtherMinute(Strategy):
+            # in and out on alternate candles: keeps the executor busy
+            name = "every_other_minute"
+
+            def on_candle(self, candle):
+                return "buy" if candle.time // 60 % 2 else "sell"
+
+        def pytest_peak_testnet_strategies():
+            return [EveryOtherMinute]
+    """)
+    write_profile(replay_project, "mine", strategy="every_other_minute", duration_minutes=10, max_trades=3)
+    result = replay_project.runpytest("--testnet-profile", "mine", "--testnet-record-mode=all", "--testnet-simulator")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["mine: RUN_MAX_TRADES_REACHED (3 of 3 trades used), 3 orders accepted, *"])
+
+
+def test_xdist_replays_every_shipped_profile(replay_project: pytest.Pytester) -> None:
+    result = replay_project.runpytest_subprocess("-n", "2", "profiles", *OFFLINE)
+    result.assert_outcomes(passed=4)
+    budget = replay_project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines(["*runs 0 (+4 replay/simulator runs, not counted)"])
