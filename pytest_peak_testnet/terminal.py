@@ -20,7 +20,9 @@ def profile_list(desk: Desk) -> Iterable[str]:
 
 
 def _profile_rows(p: Profile, desk: Desk) -> Iterable[tuple[str, object]]:
-    yield "strategy", p.strategy + (f" {dict(p.params)}" if p.params else "")
+    yield "strategy", p.strategy
+    if p.params:
+        yield "params", ", ".join(f"{k}={v}" for k, v in p.params.items())
     yield "symbol", p.symbol
     yield "timeframe", p.timeframe
     yield "duration", f"{p.duration_minutes} min"

@@ -23,7 +23,6 @@ from pytest_peak_testnet.kraken_errors import (
     MissingCredentials, NetworkError, OrderNotFound, RateLimitExceeded, RequestTimeout,
 )
 from pytest_peak_testnet.simulator import Simulator
-from pytest_peak_testnet.simulator.fixtures import kraken_simulator  # noqa: F401 - the fixture under test
 
 MakeClient = Callable[..., KrakenTestnetClient]
 LIVE = {"validate_only": False, "allow_live_orders": True}
@@ -48,7 +47,7 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def make_client(kraken_simulator: Simulator, fake_time: FakeTime) -> MakeClient:  # noqa: F811
+def make_client(kraken_simulator: Simulator, fake_time: FakeTime) -> MakeClient:
     """A client on the simulator; ``rate_limit_ms`` 0 unless a test asks for pacing."""
     def make(session: requests.Session | None = None, env: dict[str, str] | None = None,
              **changes: Any) -> KrakenTestnetClient:
@@ -63,7 +62,7 @@ def client(make_client: MakeClient) -> KrakenTestnetClient:
     return make_client()
 
 
-def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulator) -> None:
     assert client.server_time() == int(kraken_simulator.clock.now())
     assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR"}
     ticker = client.ticker("ETH/EUR")
@@ -101,7 +100,7 @@ def test_unsupported_interval_fails_before_sending(client: KrakenTestnetClient) 
         client.ohlc("BTC/EUR", 2)
 
 
-def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient, kraken_simulator: Simulator) -> None:  # noqa: F811,E501
+def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient, kraken_simulator: Simulator) -> None:  # noqa: E501
     bodies: list[Any] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, **_: bodies.append(response.request.body))
@@ -113,7 +112,7 @@ def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient
 
 
 def test_orders_stay_consistent_across_private_endpoints(make_client: MakeClient,
-                                                         kraken_simulator: Simulator) -> None:  # noqa: F811
+                                                         kraken_simulator: Simulator) -> None:
     client = make_client(**LIVE)
     before = client.balance()
     market = client.add_order("BTC/EUR", "buy", "market", "0.01")
@@ -135,13 +134,13 @@ def test_orders_stay_consistent_across_private_endpoints(make_client: MakeClient
     assert len(kraken_simulator.exchange.accepted_nonces) == 13  # every private call above, signed and accepted
 
 
-def test_live_orders_need_the_second_switch(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_live_orders_need_the_second_switch(kraken_simulator: Simulator) -> None:
     with pytest.raises(ConfigError, match="allow_live_orders"):
         KrakenTestnetClient(kraken_simulator.config(validate_only=False))
 
 
 def test_nonce_strictly_increases_across_eight_threads(client: KrakenTestnetClient,
-                                                        kraken_simulator: Simulator) -> None:  # noqa: F811
+                                                        kraken_simulator: Simulator) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         balances = list(pool.map(lambda _: client.balance(), range(48)))
     nonces = kraken_simulator.exchange.accepted_nonces
@@ -160,7 +159,7 @@ def test_missing_keys_fail_only_private_calls(make_client: MakeClient) -> None:
     ({"KRAKEN_TESTNET_API_KEY": "other-key"}, "EAPI:Invalid key"),
     ({"KRAKEN_TESTNET_API_SECRET": "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw=="}, "EAPI:Invalid signature"),
 ])
-def test_the_simulator_refuses_wrong_credentials(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: F811
+def test_the_simulator_refuses_wrong_credentials(make_client: MakeClient, kraken_simulator: Simulator,
                                                  env: dict[str, str], error: str) -> None:
     client = make_client(env={**kraken_simulator.env(), **env})
     with pytest.raises(AuthenticationError) as info:
@@ -189,14 +188,14 @@ FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[KrakenError]]] = 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_transient_failures_are_retried_with_exponential_backoff(client: KrakenTestnetClient, fake_time: FakeTime,
-                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811,E501
+                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: E501
     FAULTS[fault][0](kraken_simulator, 2)
     assert client.balance()["ZEUR"] == Decimal("10000")
     assert fake_time.sleeps == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_retries_are_bounded(make_client: MakeClient, fake_time: FakeTime, kraken_simulator: Simulator,  # noqa: F811
+def test_retries_are_bounded(make_client: MakeClient, fake_time: FakeTime, kraken_simulator: Simulator,
                              fault: str) -> None:
     inject, error = FAULTS[fault]
     inject(kraken_simulator, 10)
@@ -207,7 +206,7 @@ def test_retries_are_bounded(make_client: MakeClient, fake_time: FakeTime, krake
 
 
 def test_refusals_are_not_retried(client: KrakenTestnetClient, fake_time: FakeTime,
-                                  kraken_simulator: Simulator) -> None:  # noqa: F811
+                                  kraken_simulator: Simulator) -> None:
     kraken_simulator.faults.kraken_error("EGeneral:Internal error", times=3)
     with pytest.raises(ExchangeNotAvailable):
         client.server_time()
@@ -215,7 +214,7 @@ def test_refusals_are_not_retried(client: KrakenTestnetClient, fake_time: FakeTi
 
 
 def test_a_slow_answer_times_out_and_the_read_is_retried(make_client: MakeClient, fake_time: FakeTime,
-                                                         kraken_simulator: Simulator) -> None:  # noqa: F811
+                                                         kraken_simulator: Simulator) -> None:
     kraken_simulator.faults.delay(0.5, method="Time")
     assert make_client(timeout_seconds=0.2).server_time() > 0
     assert fake_time.sleeps == [1.0]
@@ -226,7 +225,7 @@ def test_a_slow_answer_times_out_and_the_read_is_retried(make_client: MakeClient
 
 @pytest.mark.parametrize("fault", ["http 503", "malformed body"])
 def test_a_real_order_is_not_resent_when_it_may_have_been_placed(make_client: MakeClient, fake_time: FakeTime,
-                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811,E501
+                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: E501
     client = make_client(**LIVE)
     client.asset_pairs()
     inject, error = FAULTS[fault]
@@ -237,7 +236,7 @@ def test_a_real_order_is_not_resent_when_it_may_have_been_placed(make_client: Ma
 
 
 def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient, fake_time: FakeTime,
-                                                        kraken_simulator: Simulator) -> None:  # noqa: F811
+                                                        kraken_simulator: Simulator) -> None:
     client = make_client(timeout_seconds=0.2, **LIVE)
     client.asset_pairs()
     kraken_simulator.faults.delay(0.5, method="AddOrder")
@@ -249,7 +248,7 @@ def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient,
 
 @pytest.mark.parametrize("fault", ["rate limit", "EService:Busy", "EService:Unavailable"])
 def test_a_real_order_refused_by_kraken_is_resent(make_client: MakeClient, fake_time: FakeTime,
-                                                  kraken_simulator: Simulator, fault: str) -> None:  # noqa: F811
+                                                  kraken_simulator: Simulator, fault: str) -> None:
     client = make_client(**LIVE)
     FAULTS[fault][0](kraken_simulator, 1)
     result = client.add_order("BTC/EUR", "buy", "market", "0.01")
@@ -272,7 +271,7 @@ def test_connection_refused_is_retried_even_for_a_real_order(make_client: MakeCl
     assert fake_time.sleeps == [1.0, 2.0]
 
 
-def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: F811,E501
+def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: E501
                                                          caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     signatures: list[str] = []
@@ -299,7 +298,7 @@ def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient
 
 
 @pytest.mark.parametrize("kraken_simulator", [{"tier": "starter"}], indirect=True)
-def test_backoff_lets_krakens_rate_counter_drain(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_backoff_lets_krakens_rate_counter_drain(kraken_simulator: Simulator) -> None:
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:  # waiting is what drains the counter: let it move the simulated clock

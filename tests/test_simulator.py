@@ -15,7 +15,6 @@ from pytest_peak_testnet import kraken_errors as ke
 from pytest_peak_testnet.kraken_errors import unwrap
 from pytest_peak_testnet.kraken_wire import sign
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_START_TIME, SimClock, Simulator
-from pytest_peak_testnet.simulator.fixtures import kraken_simulator  # noqa: F401 - the fixture under test
 from pytest_peak_testnet.simulator.pairs import PAIRS
 
 
@@ -61,7 +60,7 @@ def test_same_seed_and_steps_give_byte_identical_answers() -> None:
         assert public(first, "Time").headers["Date"] == public(second, "Time").headers["Date"]
 
 
-def test_kraken_wire_format(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_kraken_wire_format(kraken_simulator: Simulator) -> None:
     pairs = public(kraken_simulator, "AssetPairs")
     assert b'"wsname":"XBT\\/EUR"' in pairs.content  # escaped as Kraken's servers do
     btc = pairs.json()["result"]["XXBTZEUR"]
@@ -79,7 +78,7 @@ def test_kraken_wire_format(kraken_simulator: Simulator) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("interval", [1, 5, 15, 30, 60, 240, 1440])
-def test_ohlc_windows(kraken_simulator: Simulator, interval: int) -> None:  # noqa: F811
+def test_ohlc_windows(kraken_simulator: Simulator, interval: int) -> None:
     kraken_simulator.clock.advance(3 * 86400 + 4321)
     now = int(kraken_simulator.clock.now())
     span = interval * 60
@@ -94,7 +93,7 @@ def test_ohlc_windows(kraken_simulator: Simulator, interval: int) -> None:  # no
     assert all(float(row[3]) <= min(float(row[1]), float(row[4])) <= float(row[2]) for row in rows)
 
 
-def test_longer_candles_aggregate_the_minutes_and_since_is_exclusive(kraken_simulator: Simulator) -> None:  # noqa: F811,E501
+def test_longer_candles_aggregate_the_minutes_and_since_is_exclusive(kraken_simulator: Simulator) -> None:  # noqa: E501
     kraken_simulator.clock.advance(3600 + 30)
     five = public(kraken_simulator, "OHLC", pair="XBTEUR", interval=5).json()["result"]["XXBTZEUR"][-3]
     minutes = public(kraken_simulator, "OHLC", pair="XBTEUR", interval=1, since=five[0] - 60).json()["result"]
@@ -108,7 +107,7 @@ def test_longer_candles_aggregate_the_minutes_and_since_is_exclusive(kraken_simu
         "error": ["EGeneral:Invalid arguments:interval"]}
 
 
-def test_clock_is_driven_by_python_and_by_http(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_clock_is_driven_by_python_and_by_http(kraken_simulator: Simulator) -> None:
     url = kraken_simulator.url
     assert requests.get(f"{url}/_sim/clock", timeout=5).json() == {
         "now": DEFAULT_START_TIME, "unixtime": int(DEFAULT_START_TIME), "speed": 0.0}
@@ -128,7 +127,7 @@ def test_accelerated_clock_runs_at_speed() -> None:
     assert clock.advance(10) == 1160.0
 
 
-def test_faults_over_http(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_faults_over_http(kraken_simulator: Simulator) -> None:
     faults = f"{kraken_simulator.url}/_sim/faults"
     assert requests.post(faults, data={"kind": "http_error", "status": "502", "times": "2", "method": "Time"},
                          timeout=5).json() == {"pending": 2}
@@ -148,7 +147,7 @@ def test_faults_over_http(kraken_simulator: Simulator) -> None:  # noqa: F811
     assert bad.status_code == 400 and "unknown fault kind 'flood'" in bad.json()["error"]
 
 
-def test_signature_and_nonce_checks(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_signature_and_nonce_checks(kraken_simulator: Simulator) -> None:
     assert private(kraken_simulator, "Balance", 5).json()["error"] == []
     assert kraken_error(private(kraken_simulator, "Balance", 5)).errors == ("EAPI:Invalid nonce",)
     assert kraken_error(private(kraken_simulator, "Balance", 4)).errors == ("EAPI:Invalid nonce",)
@@ -167,7 +166,7 @@ def test_signature_and_nonce_checks(kraken_simulator: Simulator) -> None:  # noq
     ({"volume": "0.123456789"}, "EGeneral:Invalid arguments:volume", ke.BadRequest),
     ({"volume": "1", "type": "short"}, "EGeneral:Invalid arguments:type", ke.BadRequest),
 ])
-def test_order_rules_answer_krakens_errors(kraken_simulator: Simulator, params: dict[str, str],  # noqa: F811
+def test_order_rules_answer_krakens_errors(kraken_simulator: Simulator, params: dict[str, str],
                                            error: str, cls: type[ke.KrakenError]) -> None:
     order = {"pair": "XBTEUR", "type": "buy", "ordertype": "market", "validate": "true", **params}
     failure = kraken_error(private(kraken_simulator, "AddOrder", 1, **order))
@@ -183,7 +182,7 @@ def test_rate_counter_decays_with_the_simulated_clock() -> None:
         assert private(sim, "Balance", 21).json()["error"] == ["EAPI:Rate limit exceeded"]
 
 
-def test_resting_limit_order_fills_when_the_market_reaches_it(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_resting_limit_order_fills_when_the_market_reaches_it(kraken_simulator: Simulator) -> None:
     start = kraken_simulator.clock.now()
     low = kraken_simulator.exchange.market.path(PAIRS["XXBTZEUR"]).window(start + 60, start + 3600)[3]
     limit = f"{Decimal(str(low)).quantize(Decimal('0.1')) + Decimal('0.1')}"
@@ -211,12 +210,12 @@ def test_command_line_prints_its_url_and_serves_until_interrupted() -> None:
         assert process.wait(timeout=10) == 0
 
 
-def test_fixture_yields_a_running_simulator(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_fixture_yields_a_running_simulator(kraken_simulator: Simulator) -> None:
     assert public(kraken_simulator, "Time").status_code == 200
     assert kraken_simulator.env() == {"KRAKEN_TESTNET_API_KEY": DEFAULT_API_KEY,
                                       "KRAKEN_TESTNET_API_SECRET": DEFAULT_API_SECRET}
 
 
 @pytest.mark.parametrize("kraken_simulator", [{"seed": 9, "start_time": 1_706_796_000}], indirect=True)
-def test_fixture_takes_options_by_indirect_parametrization(kraken_simulator: Simulator) -> None:  # noqa: F811
+def test_fixture_takes_options_by_indirect_parametrization(kraken_simulator: Simulator) -> None:
     assert public(kraken_simulator, "Time").json()["result"]["unixtime"] == 1_706_796_000
