@@ -70,7 +70,8 @@ def config_path(config: pytest.Config) -> tuple[Path, bool]:
 
 def wants_testnet(config: pytest.Config) -> bool:
     return any(config.getoption(name) for name in ("testnet_profile", "testnet_list", "testnet_budget",
-                                                   "testnet_dry_run", "testnet_override"))
+                                                   "testnet_dry_run", "testnet_override", "testnet_record_mode",
+                                                   "testnet_base_url", "testnet_simulator"))
 
 
 def open_desk(config: pytest.Config) -> Desk | None:
