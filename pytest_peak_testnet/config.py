@@ -178,7 +178,8 @@ def load_config(path: Path, base_dir: Path) -> DeskConfig:
             continue
         attr, cls = SECTIONS[name]
         try:
-            section = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}", base_dir=base_dir)
+            section: Any = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}",  # type: ignore[misc]
+                                 base_dir=base_dir)
         except InputError as exc:
             raise ConfigError(exc.where, exc.message) from None
         for key, problem in getattr(section, "problems", lambda: ())():

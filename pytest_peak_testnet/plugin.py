@@ -113,11 +113,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if item.nodeid not in have and item.profile in wanted:
                 items.append(item)
     if desk.selected is not None:
-        keep = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in desk.selected]
+        order = {name: n for n, name in enumerate(desk.selected)}
+        keep: list[ProfileItem] = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in order]
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        items[:] = sorted(keep, key=lambda i: desk.selected.index(i.profile.name))  # type: ignore[union-attr]
+        items[:] = sorted(keep, key=lambda i: order[i.profile.name])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -147,7 +148,7 @@ class RunWatcher:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         if "testnet_decision" in props:
-            self.decisions[report.nodeid] = props["testnet_decision"]
+            self.decisions[report.nodeid] = str(props["testnet_decision"])
         if report.when == "call" and "testnet_stop_reason" in props:
             self.sessions[report.nodeid] = props
         run = getattr(report, "testnet_run", None)

@@ -10,8 +10,9 @@ exchange reserves its planned figures in setup and settles the actual ones after
 from __future__ import annotations
 
 import ipaddress
+import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -112,8 +113,9 @@ class ProfileRun:
             return self.result
 
     @contextmanager
-    def _exchange(self) -> Iterator[tuple[str, dict[str, str] | None, Clock]]:
-        """Where requests go, with which credentials, and how waiting works."""
+    def _exchange(self) -> Iterator[tuple[str, Mapping[str, str], Clock]]:
+        """Where requests go, with which credentials, and how waiting works. Real keys come
+        only from the environment, and only where a request can leave this process."""
         exchange = self.desk.config.exchange
         credentials = {exchange.api_key_env_var: REPLAY_KEY, exchange.api_secret_env_var: REPLAY_SECRET}
         if self.mode == "replay":
@@ -123,9 +125,9 @@ class ProfileRun:
                 yield sim.url, {exchange.api_key_env_var: DEFAULT_API_KEY, exchange.api_secret_env_var: DEFAULT_API_SECRET}, \
                     SimulatorClock(sim.url)
         elif self.mode == "simulator":
-            yield self.desk.base_url, None, SimulatorClock(self.desk.base_url)
+            yield self.desk.base_url, os.environ, SimulatorClock(self.desk.base_url)
         else:
-            yield self.desk.base_url, None, WallClock()
+            yield self.desk.base_url, os.environ, WallClock()
 
     def record(self, outcome: str, error: str | None) -> dict[str, Any]:
         """Everything the reports show of this run, as plain JSON data (it crosses from

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import error_lines, run_events, write_profile
+from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 #: Nothing listens on the discard port: a request that escaped a replay would fail loudly.
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
@@ -152,3 +153,20 @@ def test_xdist_replays_every_shipped_profile(replay_project: pytest.Pytester) ->
     result.assert_outcomes(passed=4)
     budget = replay_project.runpytest("--testnet-budget")
     budget.stdout.fnmatch_lines(["*runs 0 (+4 replay/simulator runs, not counted)"])
+
+
+def test_recording_against_a_running_simulator_takes_keys_from_the_environment(
+        project: pytest.Pytester, kraken_simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KRAKEN_TESTNET_API_KEY", "KRAKEN_TESTNET_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    write_profile(project, "external", duration_minutes=20, params={"fast": 2, "slow": 4})
+    args = ("--testnet-profile", "external", "--testnet-record-mode=all", "--testnet-base-url", kraken_simulator.url)
+    missing = project.runpytest(*args)
+    missing.assert_outcomes(failed=1)
+    missing.stdout.fnmatch_lines(["MissingCredentials: *KRAKEN_TESTNET_API_KEY*"])
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
+    recorded = project.runpytest(*args)
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["external: DURATION_ELAPSED, * orders accepted, *"])
+    assert "/0/private/AddOrder" in (project.path / "cassettes" / "external.yaml").read_text()
