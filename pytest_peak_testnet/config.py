@@ -126,6 +126,18 @@ class OrchestrationConfig:
     usage_retention_days: int = positive(30)
 
 
+@dataclass(frozen=True)
+class AlertsConfig:
+    """``[testnet_alerts]``: which run-log events the monitor and the report flag."""
+
+    risk_denial: bool = True
+    exchange_rejection: bool = True
+    limit_reached: bool = True
+    run_failed: bool = True
+    #: A finished run whose max drawdown (a fraction of the peak) exceeds this is flagged.
+    max_drawdown_pct: float = fraction(0.05)
+
+
 #: Dotted TOML table name -> (attribute of DeskConfig, dataclass). One source of truth.
 SECTIONS: dict[str, tuple[str, type]] = {
     "environment": ("environment", EnvironmentConfig),
@@ -136,6 +148,7 @@ SECTIONS: dict[str, tuple[str, type]] = {
     "testnet_limits.daily": ("daily_limits", DailyLimits),
     "testnet_limits.symbols": ("symbols", SymbolPolicy),
     "testnet_orchestration": ("orchestration", OrchestrationConfig),
+    "testnet_alerts": ("alerts", AlertsConfig),
 }
 PROFILES_TABLE = "testnet_profiles"
 
@@ -151,6 +164,7 @@ class DeskConfig:
     daily_limits: DailyLimits = field(default_factory=DailyLimits)
     symbols: SymbolPolicy = field(default_factory=SymbolPolicy)
     orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     #: ``[testnet_profiles.NAME]`` tables, validated by the profiles module.
     profile_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
