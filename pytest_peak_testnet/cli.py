@@ -1,0 +1,111 @@
+"""``peak-testnet``: the commands a person runs beside pytest, reading what runs left on disk.
+
+``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
+ledger. Both read the same TOML config as the plugin, relative to the current folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import dashboard, monitor
+from .config import AlertsConfig, DeskConfig, load_config
+from .desk import DEFAULT_CONFIG
+from .errors import InputError
+from .usage import UsageLedger
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="peak-testnet", description="Watch testnet runs and the budget.")
+    top.add_argument("--config", metavar="PATH", help=f"the desk's TOML config (default {DEFAULT_CONFIG})")
+    commands = top.add_subparsers(dest="command", required=True)
+    mon = commands.add_parser("monitor", help="show a run's events, or list the runs")
+    mon.add_argument("run", nargs="?", type=Path, help="a run folder or its events.jsonl")
+    mon.add_argument("--latest", action="store_true", help="the most recently started run")
+    mon.add_argument("--tail", action="store_true", help="keep following the log until the run ends")
+    mon.add_argument("--alerts", action="store_true", help="show only alerts ([testnet_alerts] in the config)")
+    mon.add_argument("--max-seconds", type=float, metavar="N",
+                     help="with --tail: stop following after N seconds even if the run has not ended")
+    mon.add_argument("--poll", type=float, default=0.2, metavar="S", help="with --tail: check every S seconds")
+    dash = commands.add_parser("dashboard", help="write the static HTML budget dashboard")
+    dash.add_argument("path", nargs="?", type=Path, help="where to write it (default <reports_dir>/dashboard.html)")
+    return top
+
+
+def read_config(chosen: str | None) -> DeskConfig:
+    """The config, or the documented defaults when the default file does not exist."""
+    path = Path(chosen or DEFAULT_CONFIG)
+    if chosen is None and not path.exists():
+        return DeskConfig(path=path)
+    return load_config(path, Path.cwd())
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = parser().parse_args(argv)
+    try:
+        config = read_config(args.config)
+        if args.command == "monitor":
+            return run_monitor(args, config, out)
+        orchestration = config.orchestration
+        target = args.path or orchestration.reports_dir / dashboard.FILENAME
+        dashboard.write(target, UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days),
+                        config.daily_limits)
+        print(f"dashboard written: {target}", file=out)
+        return 0
+    except (InputError, OSError) as exc:
+        print(f"peak-testnet: {exc}", file=sys.stderr)
+        return 1
+
+
+def run_monitor(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
+    runs_dir = config.orchestration.runs_base_dir
+    if args.run is None and not args.latest:
+        for run in monitor.run_dirs(runs_dir):
+            print(run_line(run), file=out)
+        return 0
+    if args.run is not None:
+        path = monitor.events_path(args.run)
+    else:
+        runs = monitor.run_dirs(runs_dir)
+        if not runs:
+            print(f"peak-testnet: no runs under {runs_dir}", file=sys.stderr)
+            return 1
+        path = monitor.events_path(runs[-1])
+    print(f"run {path.parent.name}", file=out)
+    events: Iterable[dict[str, Any]] = (
+        monitor.follow(path, poll_seconds=args.poll, max_seconds=args.max_seconds) if args.tail
+        else monitor.read_events(path))
+    show(events, config.alerts, args.alerts, out)
+    return 0
+
+
+def show(events: Iterable[dict[str, Any]], rules: AlertsConfig, alerts_only: bool, out: TextIO) -> None:
+    """Print as events arrive (``flush``: a follower sees each line when it happens)."""
+    last, count = None, 0
+    for event in events:
+        last = event
+        alert = monitor.alert_for(event, rules)
+        if not alerts_only:
+            print(monitor.describe(event), file=out, flush=True)
+        if alert is not None:
+            count += 1
+            print(alert, file=out, flush=True)
+    if alerts_only and count == 0:
+        print("no alerts", file=out)
+    if last is None or last["event"] not in monitor.END_EVENTS:
+        print("the run has not ended (yet)", file=out)
+
+
+def run_line(run: Path) -> str:
+    events = monitor.read_events(monitor.events_path(run))
+    state = events[-1]["event"] if events and events[-1]["event"] in monitor.END_EVENTS else "running or stopped"
+    return f"{run.name}  {state}  {len(events)} events"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
