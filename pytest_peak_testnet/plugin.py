@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from .desk import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, D
 from .items import ProfileFile, ProfileItem
 from .limits import LimitsController
 from .profiles import PROFILE_SUFFIXES
+from .report import ReportError, publish
 from .simulator.fixtures import kraken_simulator  # noqa: F401  (a fixture this plugin provides)
 from .terminal import budget, profile_list, session_line, summary_line
 from .usage import UsageLedger
@@ -49,6 +51,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("testnet_on_blocked", "skip or fail a run the limits block (default skip)")
     parser.addini("testnet_record_mode", "vcrpy record mode: none (default), once, new_episodes, all")
     parser.addini("testnet_cassettes_dir", f"folder of cassettes (default {DEFAULT_CASSETTES_DIR})")
+    group.addoption("--testnet-report", action="store_true",
+                    help="write the Markdown and JSON session report even when auto_generate_report is off")
+    group.addoption("--testnet-report-dir", metavar="DIR",
+                    help="folder for the reports (default: ini testnet_report_dir, else the config's reports_dir)")
+    group.addoption("--testnet-report-template", metavar="PATH",
+                    help="render the report with this jinja2 template instead of the shipped one")
+    group.addoption("--testnet-dashboard", metavar="PATH",
+                    help="write the static HTML budget dashboard here (it is also written beside each report)")
+    parser.addini("testnet_report_dir", "folder for the session reports (default: the config's reports_dir)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -144,6 +155,11 @@ class RunWatcher:
         self.sessions: dict[str, dict[str, Any]] = {}
         #: Every profile run's record, in the order they finished.
         self.runs: list[dict[str, Any]] = []
+        self.session: pytest.Session | None = None
+        self.started = datetime.now(timezone.utc)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session, self.started = session, datetime.now(timezone.utc)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -156,8 +172,23 @@ class RunWatcher:
             self.runs.append(run)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.decisions:
-            return
+        if self.decisions:
+            self._summary(terminalreporter)
+        if self.runs and not hasattr(terminalreporter.config, "workerinput"):
+            self._publish(terminalreporter)
+
+    def _publish(self, terminalreporter: Any) -> None:
+        """A report that cannot be written fails the session (exit code 4, usage error)
+        rather than pass unseen; the tests' own outcomes are in the lines above it."""
+        try:
+            for line in publish(terminalreporter.config, self.desk, self.runs, self.started):
+                terminalreporter.write_line(line)
+        except ReportError as exc:
+            terminalreporter.write_line(f"testnet report not written: {exc}", red=True)
+            if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
+                self.session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    def _summary(self, terminalreporter: Any) -> None:
         if self.desk.dry_run:
             terminalreporter.write_sep("-", "testnet dry run: limit decisions")
             for nodeid, decision in self.decisions.items():

@@ -1,0 +1,232 @@
+"""The session report: one Markdown file per pytest session, the same data as JSON beside it.
+
+The data is built once from the run records the controller collected (under xdist the
+workers' records arrive on their reports), so the Markdown, the JSON, the step summary
+and any user template all show the same figures. A template is rendered completely before
+anything is written, and every file is written to a temp file and renamed: a reader sees
+the previous report or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from . import dashboard
+from .atomic import atomic_write
+from .charts import sparkline
+from .config import AlertsConfig
+from .desk import Desk
+from .errors import InputError, display
+from .monitor import alerts, read_events, when
+
+TEMPLATE = "report.md.j2"
+SUMMARY_TEMPLATE = "summary.md.j2"
+LATEST = "latest"
+ACCEPTED = ("validated", "placed")
+
+
+class ReportError(Exception):
+    """A template that does not render: one line naming the template, the line and why."""
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    enabled: bool
+    reports_dir: Path
+    #: A user's own template, used instead of the shipped ``report.md.j2``.
+    template: Path | None
+    #: ``--testnet-dashboard``: write the dashboard here too (it goes beside any report).
+    dashboard: Path | None
+
+    @classmethod
+    def from_options(cls, config: pytest.Config, desk: Desk) -> ReportSettings:
+        orchestration = desk.config.orchestration
+        chosen_dir = config.getoption("testnet_report_dir") or config.getini("testnet_report_dir")
+        template, dashboard = config.getoption("testnet_report_template"), config.getoption("testnet_dashboard")
+        return cls(
+            enabled=bool(config.getoption("testnet_report") or chosen_dir or orchestration.auto_generate_report),
+            reports_dir=desk.root / (chosen_dir or orchestration.reports_dir),
+            template=None if template is None else Path(template).resolve(),
+            dashboard=None if dashboard is None else Path(dashboard).resolve())
+
+
+def build(desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON data; ``sections`` are filled by hooks."""
+    profiles = [profile_entry(run, desk.config.alerts, desk.root) for run in runs]
+    return {
+        "title": "Testnet session report",
+        "started_at": started.isoformat(timespec="seconds"),
+        "config": display(desk.config.path, desk.root),
+        "modes": sorted({p["mode"] for p in profiles}),
+        "record_mode": desk.record_mode,
+        "validate_only": desk.config.exchange.validate_only,
+        "dry_run": desk.dry_run,
+        "profiles": profiles,
+        "totals": totals(profiles),
+        "budget": budget(desk),
+        "sections": [],
+    }
+
+
+def budget(desk: Desk) -> dict[str, Any]:
+    """The day's usage after the session, or why it cannot be read (the report still goes out)."""
+    try:
+        usage = desk.ledger.read()
+    except InputError as exc:
+        return {"day": desk.ledger.today().isoformat(), "error": str(exc)}
+    left_notional, left_trades = desk.limits.remaining(usage)
+    daily = desk.config.daily_limits
+    return {
+        "day": usage.day.isoformat(), "error": None, "notional_used": float(usage.notional_used),
+        "notional_limit": daily.max_notional_per_day, "notional_left": float(left_notional),
+        "trades_used": usage.trades_used, "trades_limit": daily.max_trades_per_day, "trades_left": left_trades,
+        "runs": usage.runs, "unspent_runs": usage.unspent_runs,
+    }
+
+
+def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> dict[str, Any]:
+    """The run record plus what the report derives from it and from its run log."""
+    metrics = (run.get("result") or {}).get("metrics") or {}
+    log = Path(run["log_path"]) if run.get("log_path") else None
+    events = read_events(log) if log is not None and log.exists() else []
+    decision = run.get("decision") or {}
+    return {
+        **run,
+        "pnl": metrics["realized_pnl"] + metrics["unrealized_pnl"] if metrics else None,
+        "fees": metrics.get("fees"),
+        "max_drawdown_pct": metrics.get("max_drawdown_pct"),
+        "win_rate": metrics.get("win_rate"),
+        "equity": [point[1] for point in metrics.get("equity_curve", [])],
+        "blocked_reasons": [] if decision.get("allowed", True) else [r["code"] for r in decision["reasons"]],
+        "log": None if log is None else display(log, root),
+        "orders_sent": sum(1 for e in events if e["event"] == "order_request"),
+        "orders_accepted": sum(1 for e in events if e["event"] == "order_outcome" and e["status"] in ACCEPTED),
+        "orders_refused": [{"when": when(e), "side": e["side"], "status": e["status"], "by": e["by"],
+                            "reason": e["reason"]}
+                           for e in events if e["event"] == "order_outcome" and e["status"] in ("denied", "rejected")],
+        "alerts": [a.to_dict() for a in alerts(events, rules)],
+    }
+
+
+def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    outcomes: dict[str, int] = {}
+    for p in profiles:
+        outcomes[p["outcome"]] = outcomes.get(p["outcome"], 0) + 1
+    return {
+        "runs": len(profiles), "outcomes": outcomes,
+        "notional": round(sum(p["spent_notional"] for p in profiles), 8),
+        "trades": sum(p["spent_trades"] for p in profiles),
+        "fees": sum(p["fees"] or 0.0 for p in profiles),
+        "pnl": sum(p["pnl"] or 0.0 for p in profiles),
+        "alerts": sum(len(p["alerts"]) for p in profiles),
+    }
+
+
+def environment(template: Path | None) -> jinja2.Environment:
+    """Shipped templates, with a user's template folder searched first (so a user template
+    can include the shipped partials). ``StrictUndefined``: a misspelt name fails loudly."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("pytest_peak_testnet", "templates")]
+    if template is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(template.parent))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(sparkline=sparkline, cell=cell, num=num, pct=pct)
+    return env
+
+
+def cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def num(value: float | None, digits: int = 2, sign: bool = False) -> str:
+    return "–" if value is None else f"{value:{'+' if sign else ''},.{digits}f}"
+
+
+def pct(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}%}"
+
+
+def render(data: Mapping[str, Any], name: str, template: Path | None = None) -> str:
+    env = environment(template)
+    try:
+        return env.get_template(template.name if template and name == TEMPLATE else name).render(report=data)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ReportError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ReportError(f"template not found: {exc.name}") from None
+    except jinja2.TemplateError as exc:
+        raise ReportError(f"{_template_line(exc)}{exc}") from None
+
+
+def _template_line(exc: BaseException) -> str:
+    """``file, line N: `` of the innermost template frame, which jinja puts in tracebacks."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = f"{filename}, line {tb.tb_lineno}: "
+        tb = tb.tb_next
+    return found
+
+
+def write(data: Mapping[str, Any], settings: ReportSettings, started: datetime) -> Path:
+    """Render, then write ``testnet-report-<stamp>.md/.json`` and ``latest.md/.json``;
+    returns the Markdown path. Nothing is written when rendering fails."""
+    markdown = render(data, TEMPLATE, settings.template)
+    text = json.dumps(data, indent=2) + "\n"
+    name = f"testnet-report-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    for stem in (name, LATEST):
+        atomic_write(settings.reports_dir / f"{stem}.md", markdown)
+        atomic_write(settings.reports_dir / f"{stem}.json", text)
+    return settings.reports_dir / f"{name}.md"
+
+
+def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> list[str]:
+    """Write what the options and the config ask for after a session; returns the lines
+    that tell the user where it went."""
+    settings = ReportSettings.from_options(config, desk)
+    lines = []
+    if settings.enabled:
+        data = build(desk, runs, started)
+        data["sections"] = sections(config, data)
+        path = write(data, settings, started)
+        lines.append(f"testnet report: {display(path, desk.root)} (JSON beside it)")
+        if append_step_summary(data):
+            lines.append("testnet summary table appended to $GITHUB_STEP_SUMMARY")
+    targets = [settings.reports_dir / dashboard.FILENAME] if settings.enabled else []
+    for target in [*targets, *([settings.dashboard] if settings.dashboard else [])]:
+        try:
+            dashboard.write(target, desk.ledger, desk.config.daily_limits)
+        except InputError as exc:
+            lines.append(f"testnet dashboard not written: {exc}")
+            break
+        lines.append(f"testnet dashboard: {display(target, desk.root)}")
+    return lines
+
+
+def sections(config: pytest.Config, data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What ``pytest_peak_testnet_report_sections`` implementations add."""
+    return [{"title": str(title), "markdown": str(body)}
+            for result in config.hook.pytest_peak_testnet_report_sections(config=config, report=data)
+            for title, body in result or ()]
+
+
+def append_step_summary(data: Mapping[str, Any]) -> bool:
+    """GitHub Actions shows ``$GITHUB_STEP_SUMMARY`` on the run's page; append the table."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return False
+    text = render(data, SUMMARY_TEMPLATE)
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(text)
+    return True
