@@ -11,12 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from .atomic import atomic_write
 from .charts import svg_bars
 from .config import DailyLimits
+from .rendering import render
 from .usage import DayUsage, UsageLedger
 
 FILENAME = "dashboard.html"
@@ -51,9 +51,7 @@ def build(ledger: UsageLedger, daily: DailyLimits, today: date | None = None) ->
             "retention_days": ledger.retention_days}
 
 
-def render(data: dict[str, Any]) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("pytest_peak_testnet", "templates"),
-                             undefined=jinja2.StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+def page(data: dict[str, Any]) -> str:
     labels = [d["day"][5:] for d in data["days"]]
     charts = {
         "notional": svg_bars("Notional per day", labels, [
@@ -65,9 +63,9 @@ def render(data: dict[str, Any]) -> str:
             ("replay/simulator, not counted", UNCOUNTED, [float(d["unspent_trades"]) for d in data["days"]])],
             limit=float(data["limits"]["trades"])),
     }
-    return env.get_template(TEMPLATE).render(data=data, charts={k: Markup(v) for k, v in charts.items()},
-                                             colours={"counted": COUNTED, "uncounted": UNCOUNTED})
+    return render(TEMPLATE, autoescape=True, data=data, charts={k: Markup(v) for k, v in charts.items()},
+                  colours={"counted": COUNTED, "uncounted": UNCOUNTED})
 
 
 def write(path: Path, ledger: UsageLedger, daily: DailyLimits) -> None:
-    atomic_write(path, render(build(ledger, daily)))
+    atomic_write(path, page(build(ledger, daily)))

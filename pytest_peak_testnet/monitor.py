@@ -138,7 +138,7 @@ def describe(event: Event) -> str:
         m = e.get("metrics") or {}
         text = (f"{e['stop_reason']}: {e['spent_trades']} orders accepted, notional {e['spent_notional']:.2f}, "
                 f"PnL {m.get('realized_pnl', 0) + m.get('unrealized_pnl', 0):+.2f}, "
-                f"max drawdown {m.get('max_drawdown_pct', 0):.2%}")
+                f"max drawdown {m.get('max_drawdown_pct', 0):.3%}")
     else:
         text = str(e.get("reason") or e.get("error") or e.get("text") or "")
     return f"{when(event)}  {name:<13} {text}"

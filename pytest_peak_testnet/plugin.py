@@ -15,7 +15,8 @@ from .desk import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, D
 from .items import ProfileFile, ProfileItem
 from .limits import LimitsController
 from .profiles import PROFILE_SUFFIXES
-from .report import ReportError, publish
+from .rendering import ReportError
+from .report import publish
 from .simulator.fixtures import kraken_simulator  # noqa: F401  (a fixture this plugin provides)
 from .terminal import budget, profile_list, session_line, summary_line
 from .usage import UsageLedger

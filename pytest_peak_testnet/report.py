@@ -17,25 +17,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 
 from . import dashboard
 from .atomic import atomic_write
-from .charts import sparkline
 from .config import AlertsConfig
 from .desk import Desk
 from .errors import InputError, display
 from .monitor import alerts, read_events, when
+from .rendering import render
 
 TEMPLATE = "report.md.j2"
 SUMMARY_TEMPLATE = "summary.md.j2"
 LATEST = "latest"
 ACCEPTED = ("validated", "placed")
-
-
-class ReportError(Exception):
-    """A template that does not render: one line naming the template, the line and why."""
 
 
 @dataclass(frozen=True)
@@ -131,58 +126,10 @@ def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def environment(template: Path | None) -> jinja2.Environment:
-    """Shipped templates, with a user's template folder searched first (so a user template
-    can include the shipped partials). ``StrictUndefined``: a misspelt name fails loudly."""
-    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("pytest_peak_testnet", "templates")]
-    if template is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(template.parent))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(sparkline=sparkline, cell=cell, num=num, pct=pct)
-    return env
-
-
-def cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|")
-
-
-def num(value: float | None, digits: int = 2, sign: bool = False) -> str:
-    return "–" if value is None else f"{value:{'+' if sign else ''},.{digits}f}"
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}%}"
-
-
-def render(data: Mapping[str, Any], name: str, template: Path | None = None) -> str:
-    env = environment(template)
-    try:
-        return env.get_template(template.name if template and name == TEMPLATE else name).render(report=data)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ReportError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateNotFound as exc:
-        raise ReportError(f"template not found: {exc.name}") from None
-    except jinja2.TemplateError as exc:
-        raise ReportError(f"{_template_line(exc)}{exc}") from None
-
-
-def _template_line(exc: BaseException) -> str:
-    """``file, line N: `` of the innermost template frame, which jinja puts in tracebacks."""
-    tb, found = exc.__traceback__, ""
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            found = f"{filename}, line {tb.tb_lineno}: "
-        tb = tb.tb_next
-    return found
-
-
 def write(data: Mapping[str, Any], settings: ReportSettings, started: datetime) -> Path:
     """Render, then write ``testnet-report-<stamp>.md/.json`` and ``latest.md/.json``;
     returns the Markdown path. Nothing is written when rendering fails."""
-    markdown = render(data, TEMPLATE, settings.template)
+    markdown = render(TEMPLATE, settings.template, report=data)
     text = json.dumps(data, indent=2) + "\n"
     name = f"testnet-report-{started.strftime('%Y%m%dT%H%M%SZ')}"
     for stem in (name, LATEST):
@@ -226,7 +173,7 @@ def append_step_summary(data: Mapping[str, Any]) -> bool:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return False
-    text = render(data, SUMMARY_TEMPLATE)
+    text = render(SUMMARY_TEMPLATE, report=data)
     with open(target, "a", encoding="utf-8") as handle:
         handle.write(text)
     return True

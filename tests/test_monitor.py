@@ -87,7 +87,7 @@ def test_latest_shows_every_event_of_the_newest_run(desk_dir: Path) -> None:
         "2024-01-01 00:07:00  order_outcome buy denied by risk: blocked: MAX_ORDER_NOTIONAL (38.91 > 10.00)",
         "ALERT risk_denial at 2024-01-01 00:07:00: buy order denied by risk: blocked: MAX_ORDER_NOTIONAL (38.91 > 10.00)",
         "2024-01-01 00:15:00  run_finished  DURATION_ELAPSED: 1 orders accepted, notional 38.90, PnL -0.50, "
-        "max drawdown 0.00%",
+        "max drawdown 0.000%",
     ]
     code, listing = monitor()
     assert [line.split()[0] for line in listing.splitlines()] == ["20260101T000000Z-old-aaaa",
