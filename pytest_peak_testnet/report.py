@@ -44,12 +44,14 @@ class ReportSettings:
 
     @classmethod
     def from_options(cls, config: pytest.Config, desk: Desk) -> ReportSettings:
+        """A report is written when asked on the command line (``--testnet-report`` or
+        ``--testnet-report-dir``) or by ``auto_generate_report``; the ini only says where."""
         orchestration = desk.config.orchestration
-        chosen_dir = config.getoption("testnet_report_dir") or config.getini("testnet_report_dir")
+        asked_dir = config.getoption("testnet_report_dir")
         template, dashboard = config.getoption("testnet_report_template"), config.getoption("testnet_dashboard")
         return cls(
-            enabled=bool(config.getoption("testnet_report") or chosen_dir or orchestration.auto_generate_report),
-            reports_dir=desk.root / (chosen_dir or orchestration.reports_dir),
+            enabled=bool(config.getoption("testnet_report") or asked_dir or orchestration.auto_generate_report),
+            reports_dir=desk.root / (asked_dir or config.getini("testnet_report_dir") or orchestration.reports_dir),
             template=None if template is None else Path(template).resolve(),
             dashboard=None if dashboard is None else Path(dashboard).resolve())
 

@@ -106,10 +106,12 @@ def test_no_report_unless_asked_or_configured(replay_project: pytest.Pytester) -
 
 
 def test_report_dir_from_option_and_from_ini(replay_project: pytest.Pytester) -> None:
-    replay_project.runpytest(*SMOKE, "--testnet-report-dir", "out/a").assert_outcomes(passed=1)
+    replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-report-dir", "out/a").assert_outcomes(passed=1)
     assert (replay_project.path / "out" / "a" / "latest.md").exists()
     ini = replay_project.path / "tox.ini"
     ini.write_text(ini.read_text().rstrip("\n") + "\ntestnet_report_dir = out/b\n")
+    replay_project.runpytest("--testnet-profile", "quick_smoke").assert_outcomes(passed=1)
+    assert not (replay_project.path / "out" / "b").exists()  # the ini says where, not whether
     replay_project.runpytest(*SMOKE).assert_outcomes(passed=1)
     assert (replay_project.path / "out" / "b" / "latest.json").exists()
 
