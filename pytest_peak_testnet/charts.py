@@ -7,6 +7,8 @@ SVG, drawn here so the page needs no script to show its figures.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from html import escape
 
@@ -41,6 +43,8 @@ def svg_bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, str,
     top = max([limit or 0.0, *(v for _, _, values in series for v in values)]) or 1.0
     slot = (width - 2 * pad) / max(1, len(labels))
     bar = slot * 0.8 / max(1, len(series))
+    #: Labels need about 40 px each; label every ``step``-th slot and always the last one.
+    step = max(1, math.ceil(len(labels) * 40 / (width - 2 * pad)))
 
     def y(value: float) -> float:
         return base - value / top * (base - 12)
@@ -54,8 +58,9 @@ def svg_bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, str,
             v = values[i]
             parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(v):.1f}" width="{bar:.1f}" height="{base - y(v):.1f}" '
                          f'fill="{colour}"><title>{escape(label)} {escape(name)}: {v:.2f}</title></rect>')
-        parts.append(f'<text x="{pad + (i + 0.5) * slot:.1f}" y="{height - 10}" font-size="10" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+        if (len(labels) - 1 - i) % step == 0:
+            parts.append(f'<text x="{pad + (i + 0.5) * slot:.1f}" y="{height - 10}" font-size="10" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     if limit is not None:
         parts.append(f'<line x1="{pad}" y1="{y(limit):.1f}" x2="{width - pad}" y2="{y(limit):.1f}" stroke="#c0392b" '
                      f'stroke-dasharray="6 4"><title>limit {limit:g}</title></line>'
