@@ -139,8 +139,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     worker to the controller intact: the controller writes the one report for everything."""
     report = yield
     if isinstance(item, ProfileItem):
-        if report.failed and item.error is None:
-            item.error = report.longreprtext.strip().splitlines()[-1] if report.longreprtext else report.outcome
+        if report.failed and item.error is None and call.excinfo is not None:
+            error = call.excinfo.value
+            item.error = f"{type(error).__name__}: {error}"
         if call.when == "teardown" and item.run is not None:
             report.testnet_run = item.run.record(item.outcome, item.error)
     return report
