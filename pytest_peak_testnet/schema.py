@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import types
 from collections.abc import Callable, Mapping
@@ -65,18 +66,28 @@ def build(cls: type[T], data: Mapping[str, Any], where: Where, *, base_dir: Path
     """Instantiate ``cls`` from ``data``; unknown keys, missing required keys and bad values
     raise ``InputError``. ``extra`` supplies fields that do not come from the user (a name,
     a source path). ``base_dir`` anchors relative ``Path`` fields."""
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name not in (extra or {})}
+    hints, all_fields = _schema(cls)
+    fields = {f.name: f for f in all_fields if f.name not in (extra or {})}
     for key in data:
         if key not in fields:
             raise InputError(where(str(key)), f"unknown key{closest(str(key), fields)}")
     values: dict[str, Any] = dict(extra or {})
     for name, f in fields.items():
         if name in data:
-            values[name] = coerce(data[name], hints[name], f.metadata.get("check"), where(name), base_dir)
+            try:
+                values[name] = coerce(data[name], hints[name], f.metadata.get("check"), name, base_dir)
+            except InputError as exc:  # ``where`` may parse the file again: only for an error
+                raise InputError(where(name) + exc.where[len(name):], exc.message) from None
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise InputError(where(name), f"missing, expected {expected(hints[name], f.metadata.get('check'))}")
     return cls(**values)
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], tuple[dataclasses.Field[Any], ...]]:
+    """A class's hints and init fields, resolved once: ``get_type_hints`` evaluates every
+    annotation string on each call, and a thousand profiles call it twice each."""
+    return get_type_hints(cls), tuple(f for f in dataclasses.fields(cls) if f.init)
 
 
 def expected(hint: Any, check: str | None = None) -> str:
