@@ -50,12 +50,19 @@ class Desk:
     simulator: bool
     strategies: dict[str, type[Strategy]]
     by_source: dict[Path, list[Profile]] = field(init=False)
+    #: Every folder a profile's source lies under.
+    folders: frozenset[Path] = field(init=False)
 
     def __post_init__(self) -> None:
         grouped: dict[Path, list[Profile]] = defaultdict(list)
         for profile in self.profiles.values():
             grouped[profile.source].append(profile)
         self.by_source = dict(grouped)
+        self.folders = frozenset(folder for source in self.by_source for folder in source.parents)
+
+    def may_hold_profiles(self, path: Path) -> bool:
+        """A profile's source, or a folder on the way to one."""
+        return path in self.by_source or path in self.folders
 
 
 DESK = pytest.StashKey[Desk]()

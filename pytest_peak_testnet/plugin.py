@@ -100,6 +100,15 @@ def pytest_configure(config: pytest.Config) -> None:
         desk.ledger.prune()
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``--testnet-profile`` without paths runs profiles only: pytest need not walk (and
+    import) what holds none, such as the test suite it would deselect anyway."""
+    desk = config.stash.get(DESK, None)
+    if desk is None or desk.selected is None or config.args_source is pytest.Config.ArgsSource.ARGS:
+        return None
+    return None if desk.may_hold_profiles(collection_path) else True
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     desk = parent.config.stash.get(DESK, None)
     if desk is None or file_path.suffix not in PROFILE_SUFFIXES or file_path not in desk.by_source:
