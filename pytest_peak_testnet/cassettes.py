@@ -1,124 +1,32 @@
-"""vcrpy glue: sessions are recorded to and replayed from one cassette per profile.
+"""Cassettes: sessions are recorded to and replayed from one cassette per profile.
 
-Replays must cost time linear in the number of requests. vcrpy's ``Cassette`` compares a
-request with every recorded interaction (quadratic over a session), so ``IndexedCassette``
-looks candidates up by a key built from the very fields the matchers compare, then
-confirms each candidate with vcrpy's own ``requests_match``: lookups are O(1) and matching
-stays exact. Secrets are removed before anything is written: all request headers (among
-them ``API-Key`` and ``API-Sign``) and the ``nonce`` and ``otp`` fields, so private
-requests match whatever nonce and signature a later run uses.
+vcrpy itself (``recording``) is imported only when a cassette is used: the plugin loads
+this module in every pytest run, and most runs never touch a cassette.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import vcr
-from vcr.cassette import Cassette
-from vcr.errors import CannotOverwriteExistingCassetteException
-from vcr.matchers import requests_match
+if TYPE_CHECKING:
+    from .recording import IndexedCassette
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
-SECRET_FIELDS = ("nonce", "otp")
-MATCH_ON = ("method", "path", "query", "body")
-#: The simulator's control endpoints drive its clock; they are not part of a session.
-CONTROL_PREFIX = "/_sim/"
-KEEP_RESPONSE_HEADERS = {"content-type"}
-
-Key = tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
 
 class CassetteError(Exception):
     """A replay cannot go on; the message says which cassette and how to record it."""
 
 
-def _text(body: Any) -> str:
+def body_text(body: Any) -> str:
     if body is None:
         return ""
     return body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else str(body)
-
-
-def request_key(request: Any) -> Key:
-    """Equal for any two requests the ``MATCH_ON`` matchers could call equal."""
-    return (request.method, request.path, tuple(sorted(request.query)),
-            tuple(sorted(parse_qsl(_text(request.body), keep_blank_values=True))))
-
-
-class IndexedCassette(Cassette):
-    """A ``Cassette`` whose lookups go through an index of its interactions."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._index: dict[Key, list[int]] = defaultdict(list)
-        self._cursor: dict[Key, int] = defaultdict(int)  # candidates before it are all played
-        self._matchers = kwargs.get("match_on", ())
-        super().__init__(*args, **kwargs)
-
-    def append(self, request: Any, response: Any) -> None:
-        before = len(self.data)
-        super().append(request, response)
-        if len(self.data) > before:
-            self._index[request_key(self.data[-1][0])].append(before)
-
-    def _first_unplayed(self, request: Any) -> int | None:
-        filtered = self.filter_request(request)
-        if not filtered:
-            return None
-        key = request_key(filtered)
-        candidates = self._index.get(key, ())
-        start = self._cursor[key]
-        while start < len(candidates) and self.play_counts[candidates[start]]:
-            start += 1
-        self._cursor[key] = start
-        for index in candidates[start:]:
-            if not self.play_counts[index] and requests_match(filtered, self.data[index][0], self._matchers):
-                return index
-        return None
-
-    def __contains__(self, request: Any) -> bool:
-        return self._first_unplayed(request) is not None
-
-    def play_response(self, request: Any) -> Any:
-        index = self._first_unplayed(request)
-        if index is None:
-            raise CannotOverwriteExistingCassetteException(cassette=self, failed_request=request)
-        self.play_counts[index] += 1
-        return self.data[index][1]
-
-    def rewind(self) -> None:
-        super().rewind()
-        self._cursor.clear()
-
-
-def _clean_request(request: Any) -> Any:
-    """No request headers are kept: matching never reads them, and ``API-Key`` and
-    ``API-Sign`` must never be written. The simulator's control calls are not kept at all."""
-    if request.path.startswith(CONTROL_PREFIX):
-        return None
-    request.headers = {}
-    return request
-
-
-def _slim_response(response: dict[str, Any]) -> dict[str, Any]:
-    """Only what a replay needs: status, content type, body. No cookies, no edge headers."""
-    response["headers"] = {k: v for k, v in response["headers"].items() if k.lower() in KEEP_RESPONSE_HEADERS}
-    return response
-
-
-def recorder(record_mode: str) -> vcr.VCR:
-    return vcr.VCR(
-        record_mode=record_mode,
-        match_on=MATCH_ON,
-        filter_post_data_parameters=list(SECRET_FIELDS),
-        before_record_request=_clean_request,
-        before_record_response=_slim_response,
-        decode_compressed_response=True,
-    )
 
 
 def is_replay(path: Path, record_mode: str) -> bool:
@@ -130,6 +38,10 @@ def is_replay(path: Path, record_mode: str) -> bool:
 def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[IndexedCassette]:
     """Run the block against ``path``; a replay miss becomes a ``CassetteError`` naming the
     cassette, the request and ``record_command``."""
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
+    from .recording import IndexedCassette, recorder
+
     if record_mode == "none" and not path.exists():
         raise CassetteError(f"cassette {path} not found; record it with: {record_command}")
     config = recorder(record_mode).get_merged_config(path=str(path))
@@ -143,7 +55,7 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
 
 def describe(request: Any) -> str:
     """``POST /0/private/AddOrder (pair XXBTZEUR)``: what a person needs to find the call."""
-    fields = dict(request.query) | dict(parse_qsl(_text(request.body)))
+    fields = dict(request.query) | dict(parse_qsl(body_text(request.body)))
     pair = f" (pair {fields['pair']})" if "pair" in fields else ""
     return f"{request.method} {request.path}{pair}"
 

@@ -7,21 +7,19 @@ session, teardown settles what was actually used, whatever happened in between.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .cassettes import CassetteError
 from .desk import DESK, Desk
 from .errors import InputError, display
-from .executor import EnvironmentNotTestnetError
 from .kraken_errors import KrakenError
 from .limits import Decision
 from .profiles import Profile
-from .runner import ProfileRun
 
-#: Failures that explain themselves in one line: no traceback helps the reader.
-PLAIN_FAILURES = (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError)
+if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
+    from .runner import ProfileRun
 
 
 class RunBlocked(Exception):
@@ -56,6 +54,8 @@ class ProfileItem(pytest.Item):
         return self.config.stash[DESK]
 
     def setup(self) -> None:
+        from .runner import ProfileRun
+
         self.run = ProfileRun(self.desk, self.profile, self.nodeid)
         decision = self.run.admit()
         self.user_properties.append(("testnet_decision", str(decision)))
@@ -90,9 +90,16 @@ class ProfileItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RunBlocked):
             return "testnet limits blocked this run:\n" + "\n".join(f"  {r}" for r in excinfo.value.decision.reasons)
-        if isinstance(excinfo.value, PLAIN_FAILURES):
+        if isinstance(excinfo.value, plain_failures()):
             return f"{type(excinfo.value).__name__}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"testnet profile {self.profile.name} ({display(self.profile.source, self.desk.root)})"
+
+
+def plain_failures() -> tuple[type[BaseException], ...]:
+    """Failures that explain themselves in one line: no traceback helps the reader."""
+    from .executor import EnvironmentNotTestnetError
+
+    return (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError)
