@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+# The plugin imports vcrpy and the HTTP client only when a profile runs. pytester's
+# in-process runs put sys.modules back as they found it after each run, so modules first
+# imported inside one would be imported afresh by the next, and classes from the two
+# imports (requests' cookie jars, say) would no longer match. Loading them here, before
+# any pytester run, keeps one copy for the whole test session.
+import pytest_peak_testnet.recording  # noqa: E402,F401  isort: skip
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
