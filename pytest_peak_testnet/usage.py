@@ -12,8 +12,6 @@ Money is ``Decimal`` so totals are exact however many processes add to them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from filelock import FileLock
 
+from .atomic import atomic_write
 from .errors import InputError
 
 MONEY = Decimal("0.00000001")
@@ -267,23 +266,7 @@ class UsageLedger:
             self._write(usage)
 
     def _write(self, usage: DayUsage) -> None:
-        path = self.path_for(usage.day)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(usage.to_json(), handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # the rename itself survives a crash
-        finally:
-            os.close(dir_fd)
+        atomic_write(self.path_for(usage.day), json.dumps(usage.to_json(), indent=2) + "\n", durable=True)
 
 
 def _decode(path: Path, day: date, text: str) -> DayUsage:
