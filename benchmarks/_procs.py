@@ -1,0 +1,120 @@
+"""Subprocess runs and the throwaway projects they run in.
+
+Every end-to-end figure is a fresh ``python -m pytest`` in a temp project, timed from the
+outside and read back with ``os.wait4`` for its peak RSS. Bytecode caching is on (into a
+temp ``PYTHONPYCACHEPREFIX``), as on a developer's machine, and a warm-up run fills it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What a desk's repository holds that a run reads: copied from git's view of the repo.
+PROJECT_PATHS = ("pyproject.toml", "conftest.py", "config", "profiles", "cassettes", "tests")
+
+PROFILE = """\
+strategy: {strategy}
+symbol: BTC/EUR
+timeframe: 1m
+duration_minutes: {minutes}
+max_notional: 500.0
+max_trades: 20
+params:
+{params}
+"""
+TRIVIAL_TEST = "def test_trivial():\n    pass\n"
+PARAM_TESTS = """\
+import pytest
+
+
+@pytest.mark.parametrize("i", range({n}))
+def test_param(i):
+    pass
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    max_rss_mb: float
+    output: str
+
+
+class Runner:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTEST_ADDOPTS")}
+        env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        self.env = env
+
+    def pytest(self, cwd: Path, *args: str) -> Run:
+        """One ``pytest`` run; a non-zero exit stops the benchmark with its output."""
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+        with tempfile.TemporaryFile("w+") as out:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            text = out.read()
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark run failed ({proc.returncode}): {' '.join(cmd)} in {cwd}\n{text}")
+        return Run(seconds, usage.ru_maxrss / 1024, text)
+
+    def best(self, repeat: int, *jobs: tuple[Path, tuple[str, ...]], warm_up: bool = True) -> list[Run]:
+        """Each job's fastest run (with the peak RSS seen over its runs): on a shared machine
+        other work only ever adds time. Jobs alternate, so drift hits them all alike."""
+        if warm_up:
+            for cwd, args in jobs:
+                self.pytest(cwd, *args)  # bytecode caches, page cache
+        runs: list[list[Run]] = [[] for _ in jobs]
+        for _ in range(repeat):
+            for i, (cwd, args) in enumerate(jobs):
+                runs[i].append(self.pytest(cwd, *args))
+        return [Run(min(r.seconds for r in job), max(r.max_rss_mb for r in job), job[-1].output) for job in runs]
+
+
+def repo_copy(dest: Path) -> Path:
+    """The repository's tracked project files as they are on disk now."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", *PROJECT_PATHS],
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def bench_project(dest: Path, profiles: dict[str, str]) -> Path:
+    """A desk whose limits let a 24 h profile run; ``profiles`` maps name to YAML text."""
+    config = (ROOT / "config" / "config.toml").read_text(encoding="utf-8")
+    config = re.sub(r"(?m)^(max_duration_minutes\s*=\s*)\d+", r"\g<1>1440", config)
+    config = config.split("[testnet_profiles.", 1)[0]  # only the generated profiles
+    (dest / "config").mkdir(parents=True)
+    (dest / "config" / "config.toml").write_text(config, encoding="utf-8")
+    (dest / "profiles").mkdir()
+    (dest / "cassettes").mkdir()
+    for name, text in profiles.items():
+        (dest / "profiles" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return dest
+
+
+def ma_profile(minutes: int, fast: int = 5, slow: int = 20) -> str:
+    return PROFILE.format(strategy="ma_crossover", minutes=minutes, params=f"  fast: {fast}\n  slow: {slow}")
+
+
+def pytest_project(dest: Path, text: str) -> Path:
+    dest.mkdir(parents=True)
+    (dest / "test_bench.py").write_text(text, encoding="utf-8")
+    return dest
