@@ -162,9 +162,8 @@ class RunWatcher:
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
-        self.decisions: dict[str, str] = {}
-        self.sessions: dict[str, dict[str, Any]] = {}
-        #: Every profile run's record, in the order they finished.
+        #: Every profile run's record, in the order they finished: the summary and the
+        #: reports are both drawn from these.
         self.runs: list[dict[str, Any]] = []
         self.session: pytest.Session | None = None
         self.started = datetime.now(timezone.utc)
@@ -173,17 +172,12 @@ class RunWatcher:
         self.session, self.started = session, datetime.now(timezone.utc)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        if "testnet_decision" in props:
-            self.decisions[report.nodeid] = str(props["testnet_decision"])
-        if report.when == "call" and "testnet_stop_reason" in props:
-            self.sessions[report.nodeid] = props
         run = getattr(report, "testnet_run", None)
         if run is not None:
             self.runs.append(run)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.decisions:
+        if any(run["decision"] for run in self.runs):
             self._summary(terminalreporter)
         if self.runs and not hasattr(terminalreporter.config, "workerinput"):
             self._publish(terminalreporter)
@@ -202,12 +196,14 @@ class RunWatcher:
     def _summary(self, terminalreporter: Any) -> None:
         if self.desk.dry_run:
             terminalreporter.write_sep("-", "testnet dry run: limit decisions")
-            for nodeid, decision in self.decisions.items():
-                terminalreporter.write_line(f"{nodeid.rpartition('::')[2]}: {decision}")
-        if self.sessions:
+            for run in self.runs:
+                if run["decision"]:
+                    terminalreporter.write_line(f"{run['profile']}: {run['decision']['text']}")
+        sessions = [run for run in self.runs if run["result"]]
+        if sessions:
             terminalreporter.write_sep("-", "testnet sessions")
-            for nodeid, props in self.sessions.items():
-                terminalreporter.write_line(session_line(nodeid.rpartition("::")[2], props))
+            for run in sessions:
+                terminalreporter.write_line(session_line(run))
         suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
         try:
             terminalreporter.write_line(summary_line(self.desk) + suffix)

@@ -49,9 +49,12 @@ def budget(desk: Desk) -> Iterable[str]:
     yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
 
 
-def session_line(name: str, props: Mapping[str, Any]) -> str:
-    return (f"{name}: {props['testnet_stop_reason']}, {props['testnet_trades']} orders accepted, "
-            f"notional {props['testnet_notional']:.2f}, PnL {props['testnet_pnl']:+.2f}")
+def session_line(run: Mapping[str, Any]) -> str:
+    """One line per session from its run record (``ProfileRun.record``)."""
+    result, metrics = run["result"], run["result"]["metrics"]
+    pnl = metrics["realized_pnl"] + metrics["unrealized_pnl"]
+    return (f"{run['profile']}: {result['stop_reason']}, {result['spent_trades']} orders accepted, "
+            f"notional {result['spent_notional']:.2f}, PnL {pnl:+.2f}")
 
 
 def summary_line(desk: Desk) -> str:
