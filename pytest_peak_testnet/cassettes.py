@@ -1,7 +1,9 @@
-"""Cassettes: sessions are recorded to and replayed from one cassette per profile.
+"""Cassettes: sessions are recorded to and replayed from one vcrpy cassette per profile.
 
-vcrpy itself (``recording``) is imported only when a cassette is used: the plugin loads
-this module in every pytest run, and most runs never touch a cassette.
+A replay goes through ``replay.ReplayAdapter``, which answers from the cassette file
+without a socket; only a recording loads vcrpy (``recording``). Both match requests by
+``request_key``. The plugin loads this module in every pytest run, and most runs never
+touch a cassette, so it imports neither requests nor vcrpy itself.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
-    from .recording import IndexedCassette
+    import requests
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+#: Form fields that change with every private call and are never written to a cassette.
+SECRET_FIELDS = frozenset({"nonce", "otp"})
+
+Key = tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
 
 class CassetteError(Exception):
@@ -29,35 +35,51 @@ def body_text(body: Any) -> str:
     return body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else str(body)
 
 
+def request_key(method: str, url: str, body: Any) -> Key:
+    """What two requests must share to be answered alike: method, path, query and form
+    body, the fields in any order, without ``SECRET_FIELDS`` (the recorder drops them, so
+    any nonce matches)."""
+    parts = urlsplit(url)
+    form = (pair for pair in parse_qsl(body_text(body), keep_blank_values=True) if pair[0] not in SECRET_FIELDS)
+    return (method.upper(), parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
+            tuple(sorted(form)))
+
+
+def describe(method: str, url: str, body: Any) -> str:
+    """``POST /0/private/AddOrder (pair XXBTZEUR)``: what a person needs to find the call."""
+    parts = urlsplit(url)
+    fields = dict(parse_qsl(parts.query)) | dict(parse_qsl(body_text(body)))
+    pair = f" (pair {fields['pair']})" if "pair" in fields else ""
+    return f"{method} {parts.path}{pair}"
+
+
 def is_replay(path: Path, record_mode: str) -> bool:
     """True when no request can reach the network."""
     return record_mode == "none" or (record_mode == "once" and path.exists())
 
 
 @contextmanager
-def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[IndexedCassette]:
-    """Run the block against ``path``; a replay miss becomes a ``CassetteError`` naming the
-    cassette, the request and ``record_command``."""
-    from vcr.errors import CannotOverwriteExistingCassetteException
+def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[requests.Session | None]:
+    """Yields the session a replay must send through, answered from ``path``; or ``None``
+    when requests go out on the client's own session and vcrpy records them (``new_episodes``
+    plays what the cassette holds and records the rest). In a replay, a request the cassette
+    cannot answer is a ``CassetteError`` naming the cassette, the request and ``record_command``."""
+    if is_replay(path, record_mode):
+        import requests
 
+        from .replay import ReplayAdapter
+
+        adapter = ReplayAdapter(path, record_command)
+        with requests.Session() as session:
+            session.trust_env = False  # nothing leaves: no proxy or CA settings to read
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            yield session
+        return
     from .recording import IndexedCassette, recorder
 
-    if record_mode == "none" and not path.exists():
-        raise CassetteError(f"cassette {path} not found; record it with: {record_command}")
-    config = recorder(record_mode).get_merged_config(path=str(path))
-    try:
-        with IndexedCassette.use(**config) as cassette:
-            yield cassette
-    except CannotOverwriteExistingCassetteException as exc:
-        raise CassetteError(f"cassette {path} has no recorded answer for {describe(exc.failed_request)}; "
-                            f"record it again with: {record_command}") from None
-
-
-def describe(request: Any) -> str:
-    """``POST /0/private/AddOrder (pair XXBTZEUR)``: what a person needs to find the call."""
-    fields = dict(request.query) | dict(parse_qsl(body_text(request.body)))
-    pair = f" (pair {fields['pair']})" if "pair" in fields else ""
-    return f"{request.method} {request.path}{pair}"
+    with IndexedCassette.use(**recorder(record_mode).get_merged_config(path=str(path))):
+        yield None
 
 
 SECRET_PATTERNS = [

@@ -1,10 +1,12 @@
-"""vcrpy's side of the cassettes: an indexed lookup, and a recorder that keeps no secrets.
+"""vcrpy's side of the cassettes: a recorder that keeps no secrets, and an indexed lookup.
 
-Replays must cost time linear in the number of requests. vcrpy's ``Cassette`` compares a
-request with every recorded interaction (quadratic over a session), so ``IndexedCassette``
-looks candidates up by a key built from the very fields the matchers compare, then
-confirms each candidate with vcrpy's own ``requests_match``: lookups are O(1) and matching
-stays exact. Secrets are removed before anything is written: all request headers (among
+Recordings go through vcrpy (replays do not: see ``replay``). With ``new_episodes`` a
+recording also plays back what the cassette holds, and that must cost time linear in the
+number of requests. vcrpy's ``Cassette`` compares a request with every recorded
+interaction (quadratic over a session), so ``IndexedCassette`` looks candidates up by
+``cassettes.request_key``, built from the very fields the matchers compare, then confirms
+each candidate with vcrpy's own ``requests_match``: lookups are O(1) and matching stays
+exact. Secrets are removed before anything is written: all request headers (among
 them ``API-Key`` and ``API-Sign``) and the ``nonce`` and ``otp`` fields, so private
 requests match whatever nonce and signature a later run uses.
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
-from urllib.parse import parse_qsl
 
 import vcr
 from vcr.cassette import Cassette
@@ -21,21 +22,17 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 
-from .cassettes import body_text
+from .cassettes import SECRET_FIELDS, Key, request_key
 
-SECRET_FIELDS = ("nonce", "otp")
 MATCH_ON = ("method", "path", "query", "body")
 #: The simulator's control endpoints drive its clock; they are not part of a session.
 CONTROL_PREFIX = "/_sim/"
 KEEP_RESPONSE_HEADERS = {"content-type"}
 
-Key = tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
-
-def request_key(request: Any) -> Key:
-    """Equal for any two requests the ``MATCH_ON`` matchers could call equal."""
-    return (request.method, request.path, tuple(sorted(request.query)),
-            tuple(sorted(parse_qsl(body_text(request.body), keep_blank_values=True))))
+def key_of(request: Any) -> Key:
+    """Equal for any two vcrpy requests the ``MATCH_ON`` matchers could call equal."""
+    return request_key(request.method, request.uri, request.body)
 
 
 class IndexedCassette(Cassette):
@@ -52,13 +49,13 @@ class IndexedCassette(Cassette):
         before = len(self.data)
         super().append(request, response)
         if len(self.data) > before:
-            self._index[request_key(self.data[-1][0])].append(before)
+            self._index[key_of(self.data[-1][0])].append(before)
 
     def _first_unplayed(self, request: Any) -> int | None:
         filtered = self.filter_request(request)
         if not filtered:
             return None
-        key = request_key(filtered)
+        key = key_of(filtered)
         candidates = self._index.get(key, ())
         start = self._cursor[key]
         while start < len(candidates) and self.play_counts[candidates[start]]:
@@ -114,7 +111,7 @@ def recorder(record_mode: str) -> vcr.VCR:
     return vcr.VCR(
         record_mode=record_mode,
         match_on=MATCH_ON,
-        filter_post_data_parameters=list(SECRET_FIELDS),
+        filter_post_data_parameters=sorted(SECRET_FIELDS),
         before_record_request=_clean_request,
         before_record_response=_slim_response,
         decode_compressed_response=True,

@@ -101,10 +101,10 @@ class ProfileRun:
             self.log_path = log.path
             stack.callback(log.close)
             stack.push(_log_failure(log))
-            stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
+            replay = stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
             exchange = desk.config.exchange
-            client = KrakenTestnetClient(replace(exchange, base_url=base_url), env=env, sleep=clock.sleep,
-                                         monotonic=clock.monotonic)
+            client = KrakenTestnetClient(replace(exchange, base_url=base_url), env=env, session=replay,
+                                         sleep=clock.sleep, monotonic=clock.monotonic)
             executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,

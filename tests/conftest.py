@@ -7,14 +7,19 @@ from pathlib import Path
 
 import pytest
 
-# The plugin imports vcrpy and the HTTP client only when a profile runs. pytester's
-# in-process runs put sys.modules back as they found it after each run, so modules first
-# imported inside one would be imported afresh by the next, and classes from the two
-# imports (requests' cookie jars, say) would no longer match. Loading them here, before
-# any pytester run, keeps one copy for the whole test session.
-import pytest_peak_testnet.recording  # noqa: E402,F401  isort: skip
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_copy_of_the_recording_stack() -> None:
+    """The plugin imports vcrpy and requests only when a profile runs. pytester's in-process
+    runs put sys.modules back as they found it after each run, so modules first imported
+    inside one would be imported afresh by the next, and classes from the two imports
+    (requests' cookie jars, say) would no longer match. Importing them before the first test
+    keeps one copy for the whole test session. A fixture, not an import at the top: this
+    conftest is loaded by every pytest run in the repo, profile runs too, and they must not
+    pay for vcrpy."""
+    import pytest_peak_testnet.recording  # noqa: F401
 
 
 @pytest.fixture

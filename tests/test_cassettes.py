@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from conftest import ROOT, write_profile
@@ -63,10 +62,11 @@ def test_a_fresh_recording_is_scrubbed(project: pytest.Pytester) -> None:
     assert "/_sim/" not in text  # the simulator's clock control is not part of a session
 
 
-def _cassette(path: Path, bodies: list[str]) -> None:
+def _cassette(path: Path, bodies: list[str], method: str = "GET", path_: str = "/0/public/Time",
+              form: str | None = None) -> None:
     def interaction(body: str) -> dict:
         return {
-            "request": {"method": "GET", "uri": "https://api.kraken.com/0/public/Time", "body": None, "headers": {}},
+            "request": {"method": method, "uri": f"https://api.kraken.com{path_}", "body": form, "headers": {}},
             "response": {"status": {"code": 200, "message": "OK"},
                          "headers": {"Content-Type": ["application/json"]}, "body": {"string": body}},
         }
@@ -77,12 +77,26 @@ def test_identical_requests_play_back_in_recorded_order_once_each(tmp_path: Path
     path = tmp_path / "times.yaml"
     bodies = [json.dumps({"error": [], "result": {"unixtime": t}}) for t in (100, 160, 220)]
     _cassette(path, bodies)
-    with use_cassette(path, "none", "record it"):
-        seen = [requests.get("https://api.kraken.com/0/public/Time", timeout=1).json()["result"]["unixtime"]
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        seen = [session.get("https://api.kraken.com/0/public/Time", timeout=1).json()["result"]["unixtime"]
                 for _ in range(3)]
         assert seen == [100, 160, 220]
-        with pytest.raises(Exception, match="Time"):
-            requests.get("https://api.kraken.com/0/public/Time", timeout=1)
+        with pytest.raises(CassetteError, match="Time"):
+            session.get("https://api.kraken.com/0/public/Time", timeout=1)
+
+
+def test_a_private_request_matches_whatever_nonce_it_carries(tmp_path: Path) -> None:
+    path = tmp_path / "order.yaml"
+    _cassette(path, [json.dumps({"error": [], "result": {"descr": {"order": "buy"}}})], "POST",
+              "/0/private/AddOrder", "ordertype=market&pair=XXBTZEUR&type=buy")
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        answer = session.post("https://api.kraken.com/0/private/AddOrder", timeout=1,
+                              data="nonce=1700000000123&type=buy&pair=XXBTZEUR&ordertype=market")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json()["result"]["descr"]["order"] == "buy"
 
 
 def test_a_request_the_cassette_lacks_is_named(tmp_path: Path) -> None:
@@ -90,5 +104,24 @@ def test_a_request_the_cassette_lacks_is_named(tmp_path: Path) -> None:
     _cassette(path, [json.dumps({"error": [], "result": {"unixtime": 1}})])
     with pytest.raises(CassetteError, match=r"has no recorded answer for GET /0/public/OHLC \(pair XXBTZEUR\); "
                                             r"record it again with: make it"):
-        with use_cassette(path, "none", "make it"):
-            requests.get("https://api.kraken.com/0/public/OHLC?pair=XXBTZEUR&interval=1", timeout=1)
+        with use_cassette(path, "none", "make it") as session:
+            assert session is not None
+            session.get("https://api.kraken.com/0/public/OHLC?pair=XXBTZEUR&interval=1", timeout=1)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("interactions: [\n  - {request: ", r"is not valid YAML \(line \d+\)"),
+    ("- just\n- a list\n", "is not a vcrpy cassette of format version 1"),
+    ("version: 1\n", "has no interactions list"),
+    ("version: 1\ninteractions:\n- request: {method: GET, uri: /}\n", r"has no response.body.string in interaction 1"),
+    ("version: 1\ninteractions:\n- request: {method: GET}\n  response: {body: {string: ''}, status: {code: 200}}\n",
+     r"has no request.uri in interaction 1"),
+    ("version: 1\ninteractions:\n- request: {method: GET, uri: /}\n  response: {body: {string: ''}, status: {code: OK}}\n",
+     r"has a malformed response in interaction 1 \(expected an integer status code, .*\)"),
+])
+def test_a_broken_cassette_is_one_line_naming_it(replay_project: pytest.Pytester, text: str, expected: str) -> None:
+    (replay_project.path / "cassettes" / "quick_smoke.yaml").write_text(text)
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke")
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines([rf"E?\s*CassetteError: cassette .*quick_smoke\.yaml {expected}; record it again with: "
+                                  r"pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])

@@ -1,0 +1,110 @@
+"""Replays: a requests transport that answers from a recorded cassette, without a socket.
+
+vcrpy records (``recording``): it patches ``http.client`` under requests and writes what
+crossed the wire. A replay needs none of that machinery. The client's ``requests.Session``
+gets a ``ReplayAdapter`` mounted instead, which reads the vcrpy cassette file once and
+answers every request from it. Nothing is patched, so nothing else in the process is
+affected, and no request can leave: the adapter has no way to send one. It costs a
+fraction of vcrpy's playback (no import of vcrpy, no patched connection, no deep copies),
+which is what keeps a replayed session close to the cost of an empty pytest run.
+
+Matching is the recorder's (``cassettes.request_key``): method, path, query and form body
+without nonce and otp. Identical requests are answered in the order they were recorded,
+and each recorded answer plays once, as vcrpy plays them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import yaml
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPHeaderDict, HTTPResponse
+
+from .cassettes import CassetteError, Key, describe, request_key
+
+#: vcrpy's cassette format version (``vcr.serialize.CASSETTE_FORMAT_VERSION``).
+FORMAT_VERSION = 1
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class ReplayAdapter(HTTPAdapter):
+    """Answers each request with the next unplayed recorded answer that matches it; a
+    request the cassette has no answer for is a ``CassetteError`` naming it."""
+
+    def __init__(self, path: Path, record_command: str) -> None:
+        super().__init__()
+        self.path = path
+        self.record_command = record_command
+        self._answers: dict[Key, deque[Answer]] = {}
+        for key, answer in load(path, record_command):
+            self._answers.setdefault(key, deque()).append(answer)
+
+    def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> Response:
+        method, url = request.method or "GET", request.url or ""
+        queue = self._answers.get(request_key(method, url, request.body))
+        if not queue:
+            raise CassetteError(f"cassette {self.path} has no recorded answer for {describe(method, url, request.body)}; "
+                                f"record it again with: {self.record_command}")
+        answer = queue.popleft()
+        raw = HTTPResponse(body=BytesIO(answer.body), headers=HTTPHeaderDict(answer.headers), status=answer.status,
+                           reason=answer.reason, preload_content=False, decode_content=False)
+        return self.build_response(request, raw)
+
+
+def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
+    """Every recorded interaction of a vcrpy YAML cassette as ``(key, answer)``, in order."""
+    def broken(what: str) -> CassetteError:
+        return CassetteError(f"cassette {path} {what}; record it again with: {record_command}")
+
+    if not path.exists():
+        raise CassetteError(f"cassette {path} not found; record it with: {record_command}")
+    try:
+        data = yaml.load(path.read_bytes(), Loader=Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise broken("is not valid YAML" + (f" (line {mark.line + 1})" if mark else "")) from None
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        raise broken(f"is not a vcrpy cassette of format version {FORMAT_VERSION}")
+    if not isinstance(data.get("interactions"), list):
+        raise broken("has no interactions list")
+    played = []
+    for number, interaction in enumerate(data["interactions"], 1):
+        try:
+            method, uri = str(_dig(interaction, "request.method")), str(_dig(interaction, "request.uri"))
+            body, code = _dig(interaction, "response.body.string"), _dig(interaction, "response.status.code")
+        except LookupError as missing:
+            raise broken(f"has no {missing.args[0]} in interaction {number}") from None
+        response = interaction["response"]
+        headers = response.get("headers") or {}
+        if not isinstance(code, int) or not isinstance(headers, dict) or not isinstance(body, (str, bytes, type(None))):
+            raise broken(f"has a malformed response in interaction {number} "
+                         "(expected an integer status code, a headers mapping and a string body)")
+        answer = Answer(code, str(response["status"].get("message", "")),
+                        tuple((name, str(value)) for name, values in headers.items() for value in values),
+                        body.encode() if isinstance(body, str) else body or b"")
+        played.append((request_key(method, uri, interaction["request"].get("body")), answer))
+    return played
+
+
+def _dig(mapping: Any, dotted: str) -> Any:
+    """``mapping["a"]["b"]`` for ``"a.b"``; a ``LookupError`` carrying ``dotted`` when absent."""
+    for part in dotted.split("."):
+        if not isinstance(mapping, dict) or part not in mapping:
+            raise LookupError(dotted)
+        mapping = mapping[part]
+    return mapping
