@@ -46,10 +46,16 @@ class IndexedCassette(Cassette):
         super().__init__(*args, **kwargs)
 
     def append(self, request: Any, response: Any) -> None:
+        """Index an interaction, loaded or new. A new one (recorded after the cassette was
+        loaded, ``rewound``) also counts as played: vcrpy would answer a later identical
+        request with it under ``new_episodes``, and a session polling ``Time`` would be
+        handed the time it already saw instead of the exchange's."""
         before = len(self.data)
         super().append(request, response)
         if len(self.data) > before:
             self._index[key_of(self.data[-1][0])].append(before)
+            if self.rewound:
+                self.play_counts[before] += 1
 
     def _first_unplayed(self, request: Any) -> int | None:
         filtered = self.filter_request(request)

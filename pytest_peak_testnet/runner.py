@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,8 +70,10 @@ class ProfileRun:
     def cassette(self) -> Path:
         return self.desk.cassettes_dir / (self.profile.cassette or f"{self.profile.name}.yaml")
 
-    @property
+    @cached_property
     def mode(self) -> RunMode:
+        """Decided once, when the run starts: a ``once`` recording writes the very cassette
+        that would make it look like a replay by the time it settles."""
         if is_replay(self.cassette, self.desk.record_mode):
             return "replay"
         return "simulator" if self.desk.simulator or is_loopback(self.desk.base_url) else "live"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from conftest import error_lines, run_events, write_profile
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
@@ -78,6 +81,33 @@ def test_record_from_the_simulator_then_replay_the_same_session(project: pytest.
     assert at_recording["metrics"]["orders_sent"] > 0
     text = cassette.read_text()
     assert '"error":[]' in text.replace(" ", "") and '"result":' in text  # Kraken's own envelope
+
+
+def test_record_mode_once_records_a_missing_cassette_then_replays_it(project: pytest.Pytester) -> None:
+    write_profile(project, "onced", duration_minutes=30, params={"fast": 3, "slow": 7})
+    once = ("--testnet-profile", "onced", "--testnet-record-mode=once", "--testnet-simulator")
+    project.runpytest(*once).assert_outcomes(passed=1)
+    cassette = project.path / "cassettes" / "onced.yaml"
+    recorded = cassette.read_bytes()
+    project.runpytest(*once).assert_outcomes(passed=1)
+    assert cassette.read_bytes() == recorded  # the second run played it back, wrote nothing
+    [day] = (project.path / "test_results" / "usage").glob("usage_*.json")
+    assert [run["mode"] for run in json.loads(day.read_text())["run_log"]] == ["simulator", "replay"]
+
+
+def test_new_episodes_plays_what_the_cassette_holds_and_records_the_rest(project: pytest.Pytester) -> None:
+    write_profile(project, "grows", duration_minutes=20, params={"fast": 3, "slow": 7})
+    record = ("--testnet-profile", "grows", "--testnet-simulator")
+    project.runpytest(*record, "--testnet-record-mode=all").assert_outcomes(passed=1)
+    cassette = project.path / "cassettes" / "grows.yaml"
+    short = len(yaml.safe_load(cassette.read_text())["interactions"])
+    longer = ("--testnet-override", "duration_minutes=40")
+    project.runpytest(*record, *longer, "--testnet-record-mode=new_episodes").assert_outcomes(passed=1)
+    grown = len(yaml.safe_load(cassette.read_text())["interactions"])
+    assert grown > short
+    project.runpytest("--testnet-profile", "grows", *longer, *OFFLINE).assert_outcomes(passed=1)
+    at_full_recording, at_replay = run_events(project, "run_finished")[1:]
+    assert at_full_recording["metrics"] == at_replay["metrics"]
 
 
 def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> None:
