@@ -56,10 +56,14 @@ def replay_project(project: pytest.Pytester) -> pytest.Pytester:
 
 
 def run_events(pytester: pytest.Pytester, event: str) -> list[dict[str, object]]:
-    """Every ``event`` line of every run log under test_runs/, oldest run first."""
+    """Every ``event`` line of every run log under test_runs/, oldest run first (in the
+    order ``peak-testnet monitor`` lists runs)."""
     import json
 
+    from pytest_peak_testnet.monitor import run_dirs
+    from pytest_peak_testnet.runlog import EVENTS_FILE
+
     lines = []
-    for log in sorted((pytester.path / "test_runs").glob("*/events.jsonl")):
-        lines += [json.loads(line) for line in log.read_text().splitlines()]
+    for run in run_dirs(pytester.path / "test_runs"):
+        lines += [json.loads(line) for line in (run / EVENTS_FILE).read_text().splitlines()]
     return [line for line in lines if line["event"] == event]
