@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import re
@@ -85,8 +86,8 @@ def growth(runner: Runner, work: Path, size: Size, bare_rss: float) -> list[Row]
     requests, seconds, rss = {}, {}, {}
     for h, name in names.items():
         runner.pytest(project, "--testnet-profile", name, "--testnet-record-mode=all", "--testnet-simulator")
-        text = (project / "cassettes" / f"{name}.yaml").read_text(encoding="utf-8")
-        requests[h] = len(re.findall(r"(?m)^- request:", text))
+        text = (project / "cassettes" / f"{name}.json").read_text(encoding="utf-8")
+        requests[h] = len(json.loads(text)["interactions"])
     for h, name in names.items():
         calls, peaks = [], []
         for _ in range(size.repeat + size.warm_up):  # the first run warms up; the fastest counts

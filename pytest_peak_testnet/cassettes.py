@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     import requests
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+#: vcrpy's serializer for each cassette suffix. New recordings are JSON: a replay parses it
+#: 20 to 30 times faster than vcrpy's YAML (0.4 ms against 9 ms for the 60-minute profile's
+#: cassette), and each response body stays on one line in a diff. YAML cassettes still
+#: replay and record.
+SERIALIZERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+CASSETTE_SUFFIX = ".json"
 #: Form fields that change with every private call and are never written to a cassette.
 SECRET_FIELDS = frozenset({"nonce", "otp"})
 
@@ -53,6 +59,13 @@ def describe(method: str, url: str, body: Any) -> str:
     return f"{method} {parts.path}{pair}"
 
 
+def serializer_for(path: Path) -> str:
+    try:
+        return SERIALIZERS[path.suffix.lower()]
+    except KeyError:
+        raise CassetteError(f"cassette {path}: expected a {' or '.join(SERIALIZERS)} file") from None
+
+
 def is_replay(path: Path, record_mode: str) -> bool:
     """True when no request can reach the network."""
     return record_mode == "none" or (record_mode == "once" and path.exists())
@@ -78,7 +91,7 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
         return
     from .recording import IndexedCassette, recorder
 
-    with IndexedCassette.use(**recorder(record_mode).get_merged_config(path=str(path))):
+    with IndexedCassette.use(**recorder(record_mode, serializer_for(path)).get_merged_config(path=str(path))):
         yield None
 
 

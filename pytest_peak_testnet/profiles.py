@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
+from .cassettes import SERIALIZERS
 from .config import PROFILES_TABLE, DeskConfig, Timeframe
 from .errors import InputError, ProfileError, display
 from .schema import build, closest, coerce, positive
@@ -37,7 +38,7 @@ class Profile:
     markers: tuple[str, ...] = ()
     #: Strategy parameters; the strategy declares and checks them.
     params: Mapping[str, Any] = field(default_factory=dict)
-    #: Cassette name under the cassettes dir; default ``<name>.yaml``.
+    #: Cassette file under the cassettes dir, ``.json`` or ``.yaml``; default ``<name>.json``.
     cassette: str | None = None
 
     @property
@@ -61,10 +62,15 @@ CHECKS_BY_FIELD = {f.name: f.metadata["check"] for f in dataclasses.fields(Profi
 OVERRIDE_ALIASES = {"duration": "duration_minutes", "notional": "max_notional", "trades": "max_trades"}
 
 
-def _check_markers(profile: Profile, where: str) -> Profile:
+def _checked(profile: Profile, where: str) -> Profile:
+    """What the field types cannot say: markers are identifiers, a cassette is a file vcrpy
+    can serialize."""
     for marker in profile.markers:
         if not marker.isidentifier():
             raise ProfileError(f"{where}: markers", f"expected marker names (identifiers), found {marker!r}")
+    if profile.cassette is not None and Path(profile.cassette).suffix.lower() not in SERIALIZERS:
+        raise ProfileError(f"{where}: cassette",
+                           f"expected a file name ending in {' or '.join(SERIALIZERS)}, found {profile.cassette!r}")
     return profile
 
 
@@ -87,7 +93,7 @@ def load_yaml_profile(path: Path, root: Path) -> Profile:
                         extra={"name": path.stem, "source": path})
     except InputError as exc:
         raise ProfileError(exc.where, exc.message) from None
-    return _check_markers(profile, shown)
+    return _checked(profile, shown)
 
 
 class _KeyLines:
@@ -110,7 +116,7 @@ def load_table_profile(name: str, table: Mapping[str, Any], config_path: Path, r
         profile = build(Profile, table, lambda key: f"{where}.{key}", extra={"name": name, "source": config_path})
     except InputError as exc:
         raise ProfileError(exc.where, exc.message) from None
-    return _check_markers(profile, where)
+    return _checked(profile, where)
 
 
 def load_profiles(profiles_dir: Path, config: DeskConfig, root: Path) -> dict[str, Profile]:
@@ -163,4 +169,4 @@ def apply_overrides(profile: Profile, overrides: Sequence[str], root: Path) -> P
             changes[key] = coerce(value, HINTS[key], CHECKS_BY_FIELD.get(key), f"--testnet-override {key}")
         except InputError as exc:
             raise ProfileError(exc.where, exc.message) from None
-    return dataclasses.replace(profile, params=params, **changes)
+    return _checked(dataclasses.replace(profile, params=params, **changes), "--testnet-override")

@@ -113,9 +113,10 @@ def _slim_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def recorder(record_mode: str) -> vcr.VCR:
+def recorder(record_mode: str, serializer: str) -> vcr.VCR:
     return vcr.VCR(
         record_mode=record_mode,
+        serializer=serializer,
         match_on=MATCH_ON,
         filter_post_data_parameters=sorted(SECRET_FIELDS),
         before_record_request=_clean_request,

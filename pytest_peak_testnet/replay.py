@@ -2,7 +2,8 @@
 
 vcrpy records (``recording``): it patches ``http.client`` under requests and writes what
 crossed the wire. A replay needs none of that machinery. The client's ``requests.Session``
-gets a ``ReplayAdapter`` mounted instead, which reads the vcrpy cassette file once and
+gets a ``ReplayAdapter`` mounted instead, which reads the vcrpy cassette file (JSON or
+YAML, by its suffix) once and
 answers every request from it. Nothing is patched, so nothing else in the process is
 affected, and no request can leave: the adapter has no way to send one. It costs a
 fraction of vcrpy's playback (no import of vcrpy, no patched connection, no deep copies),
@@ -16,6 +17,7 @@ and each recorded answer plays once, as vcrpy plays them.
 from __future__ import annotations
 
 import gc
+import json
 from collections import deque
 from dataclasses import dataclass
 from io import BytesIO
@@ -27,7 +29,7 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
-from .cassettes import CassetteError, Key, describe, request_key
+from .cassettes import CassetteError, Key, describe, request_key, serializer_for
 
 #: vcrpy's cassette format version (``vcr.serialize.CASSETTE_FORMAT_VERSION``).
 FORMAT_VERSION = 1
@@ -68,17 +70,21 @@ class ReplayAdapter(HTTPAdapter):
 
 
 def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
-    """Every recorded interaction of a vcrpy YAML cassette as ``(key, answer)``, in order."""
+    """Every recorded interaction of a vcrpy cassette as ``(key, answer)``, in order."""
     def broken(what: str) -> CassetteError:
         return CassetteError(f"cassette {path} {what}; record it again with: {record_command}")
 
     if not path.exists():
         raise CassetteError(f"cassette {path} not found; record it with: {record_command}")
+    serializer = serializer_for(path)
     try:
-        data = parse(path.read_bytes())
+        data = parse(path.read_bytes(), serializer)
+    except json.JSONDecodeError as exc:
+        raise broken(f"is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise broken("is not valid YAML" + (f" (line {mark.line + 1})" if mark else "")) from None
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise broken(f"is not valid YAML ({problem}" + (f", line {mark.line + 1})" if mark else ")")) from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         raise broken(f"is not a vcrpy cassette of format version {FORMAT_VERSION}")
     if not isinstance(data.get("interactions"), list):
@@ -102,16 +108,16 @@ def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
     return played
 
 
-def parse(text: bytes) -> Any:
-    """The YAML, with the cyclic garbage collector paused. PyYAML builds a Python node for
-    every scalar before the values (libyaml only tokenizes): tens of thousands of objects,
-    all alive until the parse ends, so the collections their allocation triggers find
-    nothing to free, yet each rescans pytest's whole heap. For ma_crossover_small's
-    cassette inside a pytest run that is 28-38 ms against 10 ms paused."""
+def parse(text: bytes, serializer: str) -> Any:
+    """The document, with the cyclic garbage collector paused. A cassette becomes tens of
+    thousands of objects (PyYAML even builds a node for every scalar first), all alive
+    until the parse ends, so the collections their allocation triggers find nothing to
+    free, yet each rescans pytest's whole heap. For ma_crossover_small's YAML cassette
+    inside a pytest run that was 28-38 ms against 10 ms paused."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return yaml.load(text, Loader=Loader)
+        return json.loads(text) if serializer == "json" else yaml.load(text, Loader=Loader)
     finally:
         if enabled:
             gc.enable()

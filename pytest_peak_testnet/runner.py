@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .cassettes import is_replay, use_cassette
+from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
 from .clock import Clock, SimulatorClock, VirtualClock, WallClock
 from .desk import Desk
 from .executor import TestnetExchangeOrderExecutor
@@ -68,7 +68,7 @@ class ProfileRun:
 
     @property
     def cassette(self) -> Path:
-        return self.desk.cassettes_dir / (self.profile.cassette or f"{self.profile.name}.yaml")
+        return self.desk.cassettes_dir / (self.profile.cassette or f"{self.profile.name}{CASSETTE_SUFFIX}")
 
     @cached_property
     def mode(self) -> RunMode:

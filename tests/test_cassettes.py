@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, error_lines, write_profile
 from pytest_peak_testnet.cassettes import CassetteError, find_secrets, use_cassette
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
-SHIPPED = sorted((ROOT / "cassettes").glob("*.yaml"))
+SHIPPED = sorted((ROOT / "cassettes").glob("*.json"))
 
 
 def interactions(path: Path) -> list[dict]:
-    return yaml.safe_load(path.read_text())["interactions"]
+    return json.loads(path.read_text())["interactions"]
 
 
 def test_every_shipped_profile_has_a_cassette() -> None:
@@ -55,7 +56,7 @@ def test_a_fresh_recording_is_scrubbed(project: pytest.Pytester) -> None:
     write_profile(project, "rec", duration_minutes=20, params={"fast": 2, "slow": 4})
     project.runpytest("--testnet-profile", "rec", "--testnet-record-mode=all", "--testnet-simulator").assert_outcomes(
         passed=1)
-    text = (project.path / "cassettes" / "rec.yaml").read_text()
+    text = (project.path / "cassettes" / "rec.json").read_text()
     assert "/0/private/AddOrder" in text
     assert find_secrets(text) == []
     assert DEFAULT_API_KEY not in text and DEFAULT_API_SECRET not in text
@@ -109,19 +110,38 @@ def test_a_request_the_cassette_lacks_is_named(tmp_path: Path) -> None:
             session.get("https://api.kraken.com/0/public/OHLC?pair=XXBTZEUR&interval=1", timeout=1)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("interactions: [\n  - {request: ", r"is not valid YAML \(line \d+\)"),
-    ("- just\n- a list\n", "is not a vcrpy cassette of format version 1"),
-    ("version: 1\n", "has no interactions list"),
-    ("version: 1\ninteractions:\n- request: {method: GET, uri: /}\n", r"has no response.body.string in interaction 1"),
-    ("version: 1\ninteractions:\n- request: {method: GET}\n  response: {body: {string: ''}, status: {code: 200}}\n",
-     r"has no request.uri in interaction 1"),
-    ("version: 1\ninteractions:\n- request: {method: GET, uri: /}\n  response: {body: {string: ''}, status: {code: OK}}\n",
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("broken.json", '{"version": 1, "interactions": [', r"is not valid JSON \(Expecting value, line 1\)"),
+    ("broken.yaml", "interactions: [\n  - {request: ", r"is not valid YAML \(.*, line \d+\)"),
+    ("broken.json", '["just", "a list"]', "is not a vcrpy cassette of format version 1"),
+    ("broken.json", '{"version": 1}', "has no interactions list"),
+    ("broken.json", '{"version": 1, "interactions": [{"request": {"method": "GET", "uri": "/"}}]}',
+     "has no response.body.string in interaction 1"),
+    ("broken.yaml", "version: 1\ninteractions:\n- request: {method: GET}\n"
+                    "  response: {body: {string: ''}, status: {code: 200}}\n", "has no request.uri in interaction 1"),
+    ("broken.yaml", "version: 1\ninteractions:\n- request: {method: GET, uri: /}\n"
+                    "  response: {body: {string: ''}, status: {code: OK}}\n",
      r"has a malformed response in interaction 1 \(expected an integer status code, .*\)"),
 ])
-def test_a_broken_cassette_is_one_line_naming_it(replay_project: pytest.Pytester, text: str, expected: str) -> None:
-    (replay_project.path / "cassettes" / "quick_smoke.yaml").write_text(text)
-    result = replay_project.runpytest("--testnet-profile", "quick_smoke")
+def test_a_broken_cassette_is_one_line_naming_it(replay_project: pytest.Pytester, name: str, text: str,
+                                                 expected: str) -> None:
+    (replay_project.path / "cassettes" / name).write_text(text)
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", f"cassette={name}")
     result.assert_outcomes(failed=1)
-    result.stdout.re_match_lines([rf"E?\s*CassetteError: cassette .*quick_smoke\.yaml {expected}; record it again with: "
+    result.stdout.re_match_lines([rf"CassetteError: cassette .*{re.escape(name)} {expected}; record it again with: "
                                   r"pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+
+
+def test_a_yaml_cassette_replays_like_its_json_twin(replay_project: pytest.Pytester) -> None:
+    cassettes = replay_project.path / "cassettes"
+    (cassettes / "quick_smoke.yaml").write_text(yaml.safe_dump(json.loads((cassettes / "quick_smoke.json").read_text())))
+    results = [replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", f"cassette={name}")
+               for name in ("quick_smoke.json", "quick_smoke.yaml")]
+    lines = [next(line for line in r.outlines if line.startswith("quick_smoke: ")) for r in results]
+    assert results[1].ret == 0 and lines[0] == lines[1]
+
+
+def test_a_cassette_must_be_json_or_yaml(replay_project: pytest.Pytester) -> None:
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "cassette=smoke.txt")
+    assert error_lines(result) == ["ERROR: --testnet-override: cassette: expected a file name ending in "
+                                   ".json or .yaml or .yml, found 'smoke.txt'"]
