@@ -96,8 +96,20 @@ def repo_copy(dest: Path) -> Path:
     return dest
 
 
-def bench_project(dest: Path, profiles: dict[str, str]) -> Path:
-    """A desk whose limits let a 24 h profile run; ``profiles`` maps name to YAML text."""
+#: pytest's ``--durations`` prints two decimals, too coarse for a 20 ms replay; the project's
+#: conftest appends each call phase's exact duration to this file instead.
+DURATIONS_FILE = "call_durations.txt"
+DURATIONS_CONFTEST = f"""\
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        with open({DURATIONS_FILE!r}, "a", encoding="utf-8") as out:
+            out.write(f"{{report.nodeid}} {{report.duration!r}}\\n")
+"""
+
+
+def bench_project(dest: Path, profiles: dict[str, str], durations: bool = False) -> Path:
+    """A desk whose limits let a 24 h profile run; ``profiles`` maps name to YAML text.
+    ``durations``: a conftest records each call phase's exact duration (``call_durations``)."""
     config = (ROOT / "config" / "config.toml").read_text(encoding="utf-8")
     config = re.sub(r"(?m)^(max_duration_minutes\s*=\s*)\d+", r"\g<1>1440", config)
     config = config.split("[testnet_profiles.", 1)[0]  # only the generated profiles
@@ -107,7 +119,15 @@ def bench_project(dest: Path, profiles: dict[str, str]) -> Path:
     (dest / "cassettes").mkdir()
     for name, text in profiles.items():
         (dest / "profiles" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    if durations:
+        (dest / "conftest.py").write_text(DURATIONS_CONFTEST, encoding="utf-8")
     return dest
+
+
+def call_durations(project: Path, profile: str) -> list[float]:
+    """Every recorded call-phase duration of ``profile``'s item, in run order."""
+    lines = (project / DURATIONS_FILE).read_text(encoding="utf-8").splitlines()
+    return [float(line.rsplit(" ", 1)[1]) for line in lines if line.split(" ", 1)[0].endswith(f"::{profile}")]
 
 
 def ma_profile(minutes: int, fast: int = 5, slow: int = 20) -> str:

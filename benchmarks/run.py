@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 
 import _inproc  # noqa: E402
 from _procs import (  # noqa: E402
-    PARAM_TESTS, TRIVIAL_TEST, Runner, bench_project, ma_profile, pytest_project, repo_copy)
+    PARAM_TESTS, TRIVIAL_TEST, Runner, bench_project, call_durations, ma_profile, pytest_project, repo_copy)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 KEPT_HEADING = "## Fixes"
@@ -82,22 +82,16 @@ def replay(runner: Runner, work: Path, size: Size) -> tuple[list[Row], float]:
 
 def growth(runner: Runner, work: Path, size: Size, bare_rss: float) -> list[Row]:
     names = {h: f"replay_{h}h" for h in size.hours}
-    project = bench_project(work / "growth", {names[h]: ma_profile(60 * h) for h in size.hours})
+    project = bench_project(work / "growth", {names[h]: ma_profile(60 * h) for h in size.hours}, durations=True)
     requests, seconds, rss = {}, {}, {}
     for h, name in names.items():
         runner.pytest(project, "--testnet-profile", name, "--testnet-record-mode=all", "--testnet-simulator")
         text = (project / "cassettes" / f"{name}.json").read_text(encoding="utf-8")
         requests[h] = len(json.loads(text)["interactions"])
     for h, name in names.items():
-        calls, peaks = [], []
-        for _ in range(size.repeat + size.warm_up):  # the first run warms up; the fastest counts
-            run = runner.pytest(project, "--testnet-profile", name, "--durations=0", "--durations-min=0")
-            match = re.search(rf"([\d.]+)s call\s+\S+::{name}\b", run.output)
-            if match is None:
-                raise SystemExit(f"no call duration for {name} in:\n{run.output}")
-            calls.append(float(match.group(1)))
-            peaks.append(run.max_rss_mb)
-        seconds[h] = min(calls[size.warm_up:])
+        peaks = [runner.pytest(project, "--testnet-profile", name).max_rss_mb
+                 for _ in range(size.repeat + size.warm_up)]  # the first run warms up; the fastest counts
+        seconds[h] = min(call_durations(project, name)[1 + size.warm_up:])  # [0]: the recording
         rss[h] = max(peaks)
     first, last = size.hours[0], size.hours[-1]
     per = {h: seconds[h] / requests[h] * 1000 for h in size.hours}
@@ -108,10 +102,10 @@ def growth(runner: Runner, work: Path, size: Size, bare_rss: float) -> list[Row]
         limit = 30 * h / 24 if final else None
         rows.append(Row(
             f"2. replay {h} h vs {first} h ({requests[h]} vs {requests[first]} requests)",
-            f"{seconds[h]:.3f} s, {per[h]:.2f} ms/request",
-            f"{first} h: {seconds[first]:.3f} s, {per[first]:.2f} ms/request", f"{ratio:.1f}x",
+            f"{seconds[h] * 1000:.1f} ms, {per[h]:.3f} ms/request",
+            f"{first} h: {seconds[first] * 1000:.1f} ms, {per[first]:.3f} ms/request", f"{ratio:.1f}x",
             f"<= {limit:g}x" if limit else "-", verdict(ratio <= limit) if limit else "info"))
-    rows.append(Row(f"2b. time per request, {last} h vs {first} h", f"{per[last]:.2f} ms", f"{per[first]:.2f} ms",
+    rows.append(Row(f"2b. time per request, {last} h vs {first} h", f"{per[last]:.3f} ms", f"{per[first]:.3f} ms",
                     f"{per[last] / per[first]:.2f}x", "flat", "info"))
     rows.append(Row(f"5. peak RSS of the {last} h replay", f"{rss[last]:.0f} MB",
                     f"bare pytest: {bare_rss:.0f} MB" if bare_rss else "-",
