@@ -58,7 +58,9 @@ class Desk:
         for profile in self.profiles.values():
             grouped[profile.source].append(profile)
         self.by_source = dict(grouped)
-        self.folders = frozenset(folder for source in self.by_source for folder in source.parents)
+        # Profiles share a few folders: walk up from each folder once, not from each file.
+        folders = {source.parent for source in self.by_source}
+        self.folders = frozenset(up for folder in folders for up in (folder, *folder.parents))
 
     def may_hold_profiles(self, path: Path) -> bool:
         """A profile's source, or a folder on the way to one."""

@@ -6,11 +6,15 @@ pytest; the plugin turns them into usage errors at its boundary.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 
+@lru_cache(maxsize=4096)
 def display(path: Path, root: Path) -> str:
-    """``path`` as a user wrote it: relative to the rootdir when it is inside."""
+    """``path`` as a user wrote it: relative to the rootdir when it is inside. Cached: each
+    profile item asks for its file's name three times (location, report, record), for
+    each of what may be thousands of profiles."""
     try:
         return str(path.relative_to(root))
     except ValueError:
