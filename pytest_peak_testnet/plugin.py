@@ -136,10 +136,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if desk.selected is not None:
         order = {name: n for n, name in enumerate(desk.selected)}
         keep: list[ProfileItem] = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in order]
-        dropped = [i for i in items if i not in keep]
+        kept = set(keep)
+        dropped = [i for i in items if i not in kept]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        items[:] = sorted(keep, key=lambda i: order[i.profile.name])
+        ordered: list[ProfileItem] = sorted(keep, key=lambda i: order[i.profile.name])
+        items[:] = ordered
 
 
 @pytest.hookimpl(wrapper=True)
