@@ -18,8 +18,8 @@ from .cassettes import SERIALIZERS
 from .config import PROFILES_TABLE, DeskConfig, Timeframe
 from .errors import InputError, ProfileError, display
 from .schema import build, closest, coerce, positive
+from .yamlio import Loader, problem
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PROFILE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -80,9 +80,8 @@ def load_yaml_profile(path: Path, root: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
         data = yaml.load(text, Loader=Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ProfileError(f"{shown}{line}", f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        what, line = problem(exc)
+        raise ProfileError(f"{shown}{f':{line}' if line else ''}", f"invalid YAML: {what or exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(shown, f"cannot read: {exc}") from None
     if not isinstance(data, dict):

@@ -30,10 +30,10 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from .cassettes import CassetteError, Key, describe, request_key, serializer_for
+from .yamlio import Loader, problem
 
 #: vcrpy's cassette format version (``vcr.serialize.CASSETTE_FORMAT_VERSION``).
 FORMAT_VERSION = 1
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,8 @@ def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
     except json.JSONDecodeError as exc:
         raise broken(f"is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "not YAML"
-        raise broken(f"is not valid YAML ({problem}" + (f", line {mark.line + 1})" if mark else ")")) from None
+        what, line = problem(exc)
+        raise broken(f"is not valid YAML ({what or 'not YAML'}" + (f", line {line})" if line else ")")) from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         raise broken(f"is not a vcrpy cassette of format version {FORMAT_VERSION}")
     if not isinstance(data.get("interactions"), list):
