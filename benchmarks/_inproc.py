@@ -24,16 +24,18 @@ from pytest_peak_testnet.usage import UsageLedger, money
 #: Defaults, except RSI's zones, which the defaults make rare on a random walk.
 STRATEGY_PARAMS = {"ma_crossover": {}, "rsi_strategy": {"oversold": 45.0, "overbought": 55.0}, "momentum_1h": {}}
 ALLOW = SimpleNamespace(allowed=True)
+TICK = Decimal("0.1")
+VOLUME = Decimal("0.001")
 
 
 def candles(count: int, seed: int = 7) -> list[Candle]:
-    """A 1m random walk around 60,000."""
+    """A 1m random walk around 60,000 on Kraken's 0.1 EUR grid, exact as the client parses it."""
     rng = random.Random(seed)
-    price, rows = 60_000.0, []
+    price, rows = Decimal("60000.0"), []
     for i in range(count):
-        close = price * (1 + rng.gauss(0, 0.001))
+        close = (price * Decimal(1 + rng.gauss(0, 0.001))).quantize(TICK)
         rows.append(Candle(1_700_000_000 + 60 * i, price, max(price, close), min(price, close), close,
-                           (price + close) / 2, 1.0, 10))
+                           ((price + close) / 2).quantize(TICK), Decimal(1), 10))
         price = close
     return rows
 
@@ -41,7 +43,7 @@ def candles(count: int, seed: int = 7) -> list[Candle]:
 class OfflineClient:
     """Answers AddOrder as Kraken does for ``validate=true``, with no HTTP."""
 
-    def add_order(self, symbol: str, side: str, ordertype: str, volume: str, *_: object) -> OrderResult:
+    def add_order(self, symbol: str, side: str, ordertype: str, volume: Decimal, *_: object) -> OrderResult:
         return OrderResult(description=f"{side} {volume} {symbol} @ market", txids=(), validated=True, warnings=())
 
 
@@ -64,7 +66,7 @@ def throughput_noop(rows: list[Candle], repeat: int) -> float:
 def throughput(name: str, rows: list[Candle], log_dir: Path, repeat: int) -> tuple[float, int]:
     """Best-of-``repeat`` candles per second through strategy -> guarded executor, and orders sent."""
     best, orders = float("inf"), 0
-    state = RiskState(exposure=0.0, daily_loss=0.0)
+    state = RiskState(exposure=Decimal(0), daily_loss=Decimal(0))
     for _ in range(repeat):
         strategy = make_strategy(name, STRATEGY_PARAMS[name], "bench: ", BUILTIN_STRATEGIES)
         log = RunLog(log_dir, name, "bench")
@@ -76,7 +78,7 @@ def throughput(name: str, rows: list[Candle], log_dir: Path, repeat: int) -> tup
         for candle in rows:
             signal = on_candle(candle)
             if signal is not None:
-                submit(OrderRequest(signal, 0.001, candle.close, candle.time), state)
+                submit(OrderRequest(signal, VOLUME, candle.close, candle.time), state)
         best = min(best, time.perf_counter() - start)
         log.close()
         orders = executor.tally.sent

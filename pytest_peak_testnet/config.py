@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,10 +69,10 @@ class SessionConfig:
     timeframe: Timeframe = "1m"
     poll_interval_seconds: float = positive(60.0)
     warmup_candles: int = positive(200)
-    start_balance: float = positive(10000.0)
-    position_fraction: float = fraction(0.1)
-    fee_rate: float = non_negative(0.0026)
-    slippage_bps: float = non_negative(5.0)
+    start_balance: Decimal = positive(Decimal("10000"))
+    position_fraction: Decimal = fraction(Decimal("0.1"))
+    fee_rate: Decimal = non_negative(Decimal("0.0026"))
+    slippage_bps: Decimal = non_negative(Decimal("5"))
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,17 @@ class RiskLimitsConfig:
     """``[live_risk_limits]``: checked by the executor before every API call."""
 
     enabled: bool = True
-    max_order_notional: float = positive(1000.0)
-    max_total_exposure_notional: float = positive(5000.0)
+    max_order_notional: Decimal = positive(Decimal("1000"))
+    max_total_exposure_notional: Decimal = positive(Decimal("5000"))
     max_orders_per_minute: int = positive(10)
-    max_daily_loss_abs: float = positive(500.0)
+    max_daily_loss_abs: Decimal = positive(Decimal("500"))
 
 
 @dataclass(frozen=True)
 class RunLimits:
     """``[testnet_limits.run]``: the most one run may plan."""
 
-    max_notional_per_run: float = positive(1000.0)
+    max_notional_per_run: Decimal = positive(Decimal("1000"))
     max_trades_per_run: int = positive(50)
     max_duration_minutes: int = positive(240)
 
@@ -98,7 +99,7 @@ class RunLimits:
 class DailyLimits:
     """``[testnet_limits.daily]``: the most all runs of one UTC day may spend together."""
 
-    max_notional_per_day: float = positive(5000.0)
+    max_notional_per_day: Decimal = positive(Decimal("5000"))
     max_trades_per_day: int = positive(200)
 
 

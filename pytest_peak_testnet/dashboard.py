@@ -47,7 +47,7 @@ def build(ledger: UsageLedger, daily: DailyLimits, today: date | None = None) ->
             for usage in kept.values() if usage.day in window for run in usage.run_log]
     return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "today": days[-1],
             "days": days, "runs": sorted(runs, key=lambda r: r["started_at"], reverse=True),
-            "limits": {"notional": daily.max_notional_per_day, "trades": daily.max_trades_per_day},
+            "limits": {"notional": float(daily.max_notional_per_day), "trades": daily.max_trades_per_day},
             "retention_days": ledger.retention_days}
 
 

@@ -7,6 +7,7 @@ The guard is structural: the executor cannot be built outside ``[environment] mo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from .config import EnvironmentConfig, ExchangeConfig
@@ -32,13 +33,17 @@ class EnvironmentNotTestnetError(Exception):
 @dataclass(frozen=True)
 class OrderRequest:
     side: Side
-    volume: float
+    #: On the pair's lot grid, exactly what is sent.
+    volume: Decimal
     #: The price the order is sized at (the last close); market orders fill near it.
-    price: float
-    time: float
+    price: Decimal
+    time: int
+    #: Filled at ``price`` on this candle (closing a position on the run's last candle),
+    #: not at the next candle's open.
+    at_close: bool = False
 
     @property
-    def notional(self) -> float:
+    def notional(self) -> Decimal:
         return self.volume * self.price
 
 
@@ -73,22 +78,22 @@ class TestnetExchangeOrderExecutor:
         """Risk check, then (only if allowed) one AddOrder. Exchange rejections are outcomes,
         not errors: the session goes on. Bad credentials are errors: nothing can succeed."""
         self._log.write("order_request", order.time, side=order.side, volume=order.volume, price=order.price,
-                        notional=round(order.notional, 8), validate_only=self.validate_only)
+                        notional=order.notional, validate_only=self.validate_only)
         decision = self._risk.check(RiskOrder(order.side, order.notional, order.time), state)
         if not decision.allowed:
-            self.tally.rejected += 1
+            self.tally.denied += 1
             outcome = Outcome("denied", by="risk", reason=str(decision))
         else:
             self.tally.sent += 1
             try:
-                result = self._client.add_order(self._symbol, order.side, "market", f"{order.volume:.8f}")
+                result = self._client.add_order(self._symbol, order.side, "market", order.volume)
             except AuthenticationError:
                 raise
             except KrakenError as exc:
                 self.tally.rejected += 1
                 outcome = Outcome("rejected", by="exchange", reason=str(exc))
             else:
-                self.tally.validated += 1
+                self.tally.accepted += 1
                 outcome = Outcome("validated" if result.validated else "placed", description=result.description)
         self._log.write("order_outcome", order.time, side=order.side, status=outcome.status, by=outcome.by,
                         reason=outcome.reason, description=outcome.description)

@@ -16,6 +16,7 @@ from .desk import DESK, Desk
 from .errors import InputError, display
 from .kraken_errors import KrakenError
 from .limits import Decision
+from .exact import exact
 from .profiles import Profile
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
@@ -78,8 +79,8 @@ class ProfileItem(pytest.Item):
             self.outcome = "interrupted"
             raise
         self.outcome = "passed"
-        for name, value in (("testnet_notional", result.spent_notional), ("testnet_trades", result.spent_trades),
-                            ("testnet_pnl", round(result.metrics.realized_pnl + result.metrics.unrealized_pnl, 2)),
+        for name, value in (("testnet_notional", exact(result.spent_notional)), ("testnet_trades", result.spent_trades),
+                            ("testnet_pnl", exact(result.metrics.pnl)),
                             ("testnet_stop_reason", result.stop_reason)):
             self.user_properties.append((name, value))
 

@@ -156,8 +156,8 @@ def parse_ticker(result: Mapping[str, Any], pair_id: str) -> Ticker:
 
 def _candle(row: list[Any]) -> Candle:
     time_, open_, high, low, close, vwap, volume, count = row
-    return Candle(time=integer(time_), open=float(open_), high=float(high), low=float(low), close=float(close),
-                  vwap=float(vwap), volume=float(volume), count=integer(count))
+    return Candle(time=integer(time_), open=_dec(open_), high=_dec(high), low=_dec(low), close=_dec(close),
+                  vwap=_dec(vwap), volume=_dec(volume), count=integer(count))
 
 
 def parse_ohlc(result: Mapping[str, Any], pair_id: str) -> OHLCPage:

@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .config import AlertsConfig
+from .formatting import num, pct
 from .runlog import EVENTS_FILE
 
 Event = Mapping[str, Any]
@@ -112,8 +114,8 @@ def _alert(event: Event, rules: AlertsConfig) -> tuple[str | None, str]:
     if name == "run_failed" and rules.run_failed:
         return "run_failed", str(event.get("error"))
     drawdown = (event.get("metrics") or {}).get("max_drawdown_pct") if name == "run_finished" else None
-    if isinstance(drawdown, (int, float)) and drawdown > rules.max_drawdown_pct:
-        return "drawdown", f"max drawdown {drawdown:.2%} is beyond the {rules.max_drawdown_pct:.2%} threshold"
+    if drawdown is not None and Decimal(str(drawdown)) > Decimal(str(rules.max_drawdown_pct)):
+        return "drawdown", f"max drawdown {pct(drawdown)} is beyond the {pct(rules.max_drawdown_pct)} threshold"
     return None, ""
 
 
@@ -126,19 +128,19 @@ def describe(event: Event) -> str:
     e, name = event, event.get("event")
     if name == "run_started":
         text = (f"{e['profile']}: {e['strategy']} on {e['symbol']} {e['timeframe']} for {e['duration_minutes']} min, "
-                f"at most {e['max_notional']:.2f} notional / {e['max_trades']} trades"
+                f"at most {num(e['max_notional'])} notional / {e['max_trades']} trades"
                 + (" (validate-only)" if e.get("validate_only") else ""))
     elif name == "order_request":
-        text = f"{e['side']} {e['volume']:.8f} @ {e['price']:.2f} ({e['notional']:.2f} notional)"
+        text = f"{e['side']} {e['volume']} @ {num(e['price'])} ({num(e['notional'])} notional)"
     elif name == "order_outcome":
         text = f"{e['side']} {e['status']}" + (f" by {e['by']}: {e['reason']}" if e.get("by") else "")
     elif name == "fill":
-        text = f"{e['side']} {e['volume']:.8f} filled @ {e['price']:.2f}, fee {e['fee']:.4f}, PnL {e['realized_pnl']:+.2f}"
+        text = (f"{e['side']} {e['volume']} filled @ {num(e['price'])}, fee {num(e['fee'], 4)}, "
+                f"PnL {num(e['realized_pnl'], sign=True)}")
     elif name == "run_finished":
         m = e.get("metrics") or {}
-        text = (f"{e['stop_reason']}: {e['spent_trades']} orders accepted, notional {e['spent_notional']:.2f}, "
-                f"PnL {m.get('realized_pnl', 0) + m.get('unrealized_pnl', 0):+.2f}, "
-                f"max drawdown {m.get('max_drawdown_pct', 0):.3%}")
+        text = (f"{e['stop_reason']}: {e['spent_trades']} trades, notional {num(e['spent_notional'])}, "
+                f"PnL {num(m.get('pnl', 0), sign=True)}, max drawdown {pct(m.get('max_drawdown_pct', 0), 3)}")
     else:
         text = str(e.get("reason") or e.get("error") or e.get("text") or "")
     return f"{when(event)}  {name:<13} {text}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -32,8 +33,11 @@ class Profile:
     symbol: str
     timeframe: Timeframe
     duration_minutes: int = positive(60)
-    max_notional: float = positive(500.0)
+    max_notional: Decimal = positive(Decimal("500"))
     max_trades: int = positive(20)
+    #: Close a position still open on the last candle at that candle's close (freqtrade's
+    #: force-exit, backtesting.py's ``finalize_trades``); otherwise it is reported as open.
+    close_at_end: bool = False
     description: str | None = None
     markers: tuple[str, ...] = ()
     #: Strategy parameters; the strategy declares and checks them.

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 from .charts import sparkline
+from .formatting import cell, money, num, pct, ratio
 
 
 class ReportError(Exception):
@@ -35,7 +36,7 @@ def environment(user_dir: Path | None = None, autoescape: bool = False) -> jinja
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              bytecode_cache=_bytecode_cache())
-    env.filters.update(sparkline=sparkline, cell=cell, num=num, pct=pct)
+    env.filters.update(sparkline=sparkline, cell=cell, num=num, money=money, pct=pct, ratio=ratio)
     return env
 
 
@@ -46,19 +47,6 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         return jinja2.FileSystemBytecodeCache()
     except (OSError, RuntimeError):
         return None
-
-
-def cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|")
-
-
-def num(value: float | None, digits: int = 2, sign: bool = False) -> str:
-    return "–" if value is None else f"{value:{'+' if sign else ''},.{digits}f}"
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}%}"
 
 
 def render(name: str, user_template: Path | None = None, autoescape: bool = False, **context: Any) -> str:

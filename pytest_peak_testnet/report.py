@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ TEMPLATE = "report.md.j2"
 SUMMARY_TEMPLATE = "summary.md.j2"
 LATEST = "latest"
 ACCEPTED = ("validated", "placed")
+#: The run's figures the report shows beside each profile (``Metrics`` fields).
+FIGURES = ("trades", "round_trips", "notional", "fees", "pnl", "realized_pnl", "unrealized_pnl", "open_volume",
+           "final_equity", "max_drawdown_pct", "win_rate", "profit_factor", "average_trade", "exposure_pct")
 
 
 @dataclass(frozen=True)
@@ -83,47 +87,55 @@ def budget(desk: Desk) -> dict[str, Any]:
     left_notional, left_trades = desk.limits.remaining(usage)
     daily = desk.config.daily_limits
     return {
-        "day": usage.day.isoformat(), "error": None, "notional_used": float(usage.notional_used),
-        "notional_limit": daily.max_notional_per_day, "notional_left": float(left_notional),
+        "day": usage.day.isoformat(), "error": None, "notional_used": str(usage.notional_used),
+        "notional_limit": str(daily.max_notional_per_day), "notional_left": str(left_notional),
         "trades_used": usage.trades_used, "trades_limit": daily.max_trades_per_day, "trades_left": left_trades,
         "runs": usage.runs, "unspent_runs": usage.unspent_runs,
     }
 
 
 def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> dict[str, Any]:
-    """The run record plus what the report derives from it and from its run log."""
+    """The run record plus what the report derives from it and from its run log. Money
+    stays an exact decimal string, as in the record; the templates format it."""
     metrics = (run.get("result") or {}).get("metrics") or {}
     log = Path(run["log_path"]) if run.get("log_path") else None
     events = read_events(log) if log is not None and log.exists() else []
     decision = run.get("decision") or {}
+    outcomes = [e for e in events if e["event"] == "order_outcome"]
+    accepted = sum(1 for e in outcomes if e["status"] in ACCEPTED)
+    rejected = sum(1 for e in outcomes if e["status"] == "rejected")
     return {
         **run,
-        "pnl": metrics["realized_pnl"] + metrics["unrealized_pnl"] if metrics else None,
-        "fees": metrics.get("fees"),
-        "max_drawdown_pct": metrics.get("max_drawdown_pct"),
-        "win_rate": metrics.get("win_rate"),
-        "equity": [point[1] for point in metrics.get("equity_curve", [])],
+        "currency": run["symbol"].split("/")[-1],
+        **{key: metrics.get(key) for key in FIGURES},
+        "equity": [float(point[1]) for point in metrics.get("equity_curve", [])],
         "blocked_reasons": [] if decision.get("allowed", True) else [r["code"] for r in decision["reasons"]],
         "log": None if log is None else display(log, root),
-        "orders_sent": sum(1 for e in events if e["event"] == "order_request"),
-        "orders_accepted": sum(1 for e in events if e["event"] == "order_outcome" and e["status"] in ACCEPTED),
+        "orders": {"requested": sum(1 for e in events if e["event"] == "order_request"),
+                   "denied": sum(1 for e in outcomes if e["status"] == "denied"),
+                   "sent": accepted + rejected, "accepted": accepted, "rejected": rejected},
         "orders_refused": [{"when": when(e), "side": e["side"], "status": e["status"], "by": e["by"],
                             "reason": e["reason"]}
-                           for e in events if e["event"] == "order_outcome" and e["status"] in ("denied", "rejected")],
+                           for e in outcomes if e["status"] in ("denied", "rejected")],
         "alerts": [a.to_dict() for a in alerts(events, rules)],
     }
 
 
 def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sums over the runs; money only when every run is in one currency (else None)."""
     outcomes: dict[str, int] = {}
     for p in profiles:
         outcomes[p["outcome"]] = outcomes.get(p["outcome"], 0) + 1
+    currencies = {p["currency"] for p in profiles}
+    single = currencies.pop() if len(currencies) == 1 else None
+
+    def total(key: str) -> str | None:
+        return None if single is None else str(sum((Decimal(p[key] or 0) for p in profiles), Decimal(0)))
+
     return {
-        "runs": len(profiles), "outcomes": outcomes,
-        "notional": round(sum(p["spent_notional"] for p in profiles), 8),
+        "runs": len(profiles), "outcomes": outcomes, "currency": single,
+        "notional": total("spent_notional"), "fees": total("fees"), "pnl": total("pnl"),
         "trades": sum(p["spent_trades"] for p in profiles),
-        "fees": sum(p["fees"] or 0.0 for p in profiles),
-        "pnl": sum(p["pnl"] or 0.0 for p in profiles),
         "alerts": sum(len(p["alerts"]) for p in profiles),
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from .config import RiskLimitsConfig
@@ -24,7 +25,7 @@ class RiskOrder:
     """What the limits need to know of an order about to be sent."""
 
     side: Side
-    notional: float
+    notional: Decimal
     #: When it would be sent, on the session's clock (unix seconds, never decreasing).
     time: float
 
@@ -34,16 +35,16 @@ class RiskState:
     """The paper account as the limits see it just before the order."""
 
     #: Notional of the open position at the current price.
-    exposure: float
+    exposure: Decimal
     #: ``PaperAccount.daily_loss``: how far equity is below the start of the UTC day.
-    daily_loss: float
+    daily_loss: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class Denial:
     code: DenialCode
-    value: float
-    limit: float
+    value: Decimal | int
+    limit: Decimal | int
 
     def __str__(self) -> str:
         if self.code == "ORDER_RATE_EXCEEDED":

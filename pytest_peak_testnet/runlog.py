@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from .exact import json_default
+
 EVENTS_FILE = "events.jsonl"
 
 
@@ -28,7 +30,7 @@ class RunLog:
             return
         record = {"event": event, "time": time, "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                   **fields}
-        self._file.write(json.dumps(record, default=str) + "\n")
+        self._file.write(json.dumps(record, default=json_default) + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .desk import Desk
 from .executor import TestnetExchangeOrderExecutor
 from .kraken import KrakenTestnetClient
 from .limits import Decision, Plan
+from .exact import exact
 from .profiles import Profile
 from .risk import LiveRiskLimits
 from .runlog import RunLog
@@ -139,7 +141,8 @@ class ProfileRun:
         return {
             "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root),
             "strategy": p.strategy, "symbol": p.symbol, "timeframe": p.timeframe,
-            "duration_minutes": p.duration_minutes, "max_notional": p.max_notional, "max_trades": p.max_trades,
+            "duration_minutes": p.duration_minutes, "max_notional": exact(p.max_notional), "max_trades": p.max_trades,
+            "close_at_end": p.close_at_end,
             "params": dict(p.params), "mode": "dry-run" if self.desk.dry_run else self.mode,
             "cassette": str(self.cassette), "validate_only": self.desk.config.exchange.validate_only,
             "outcome": outcome, "error": error,
@@ -148,14 +151,14 @@ class ProfileRun:
                 "reasons": [{"code": r.code, "detail": r.detail} for r in decision.reasons]},
             "result": None if self.result is None else self.result.to_dict(),
             "log_path": None if self.log_path is None else str(self.log_path),
-            "spent_notional": self.session.spent_notional if self.session else 0.0,
+            "spent_notional": exact(self.session.spent_notional) if self.session else "0",
             "spent_trades": self.session.spent_trades if self.session else 0,
         }
 
     def finish(self, outcome: str) -> None:
         """Settle a reservation to what was actually accepted, or log an unspent run."""
         session = self.session
-        notional = session.spent_notional if session else 0.0
+        notional = session.spent_notional if session else Decimal(0)
         trades = session.spent_trades if session else 0
         ledger = self.desk.ledger
         if self.reservation is not None:

@@ -14,6 +14,7 @@ import functools
 import math
 import types
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -22,7 +23,7 @@ from .errors import InputError
 T = TypeVar("T")
 
 #: Range checks a field can ask for through ``metadata={"check": ...}``.
-CHECKS: dict[str, tuple[Callable[[float], bool], str]] = {
+CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "positive": (lambda v: v > 0, "> 0"),
     "non_negative": (lambda v: v >= 0, ">= 0"),
     "fraction": (lambda v: 0 < v <= 1, "in (0, 1]"),
@@ -101,7 +102,7 @@ def expected(hint: Any, check: str | None = None) -> str:
     bound = f" {CHECKS[check][1]}" if check else ""
     if hint is int:
         return f"a whole number{bound}"
-    if hint is float:
+    if hint in (float, Decimal):
         return f"a number{bound}"
     if hint is str:
         return "a non-empty string"
@@ -112,6 +113,21 @@ def expected(hint: Any, check: str | None = None) -> str:
     if origin in (dict, Mapping) or hint is dict:
         return "a table (mapping)"
     return str(hint)
+
+
+def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Decimal:
+    """Money and rates as ``Decimal``: a TOML/YAML float becomes the number written in the
+    file (``0.0026``, via its shortest repr, not the binary float's 0.00259999...), and a
+    string such as ``"0.0026"`` is taken as written, for values a float cannot hold."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise bad()
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except ArithmeticError:
+        raise bad() from None
+    if not number.is_finite() or (check and not CHECKS[check][0](number)):
+        raise bad()
+    return number
 
 
 def _plural(hint: Any) -> str:
@@ -149,6 +165,8 @@ def coerce(value: Any, hint: Any, check: str | None, where: str, base_dir: Path 
         if check and not CHECKS[check][0](value):
             raise bad()
         return hint(value)
+    if hint is Decimal:
+        return _exact(value, check, bad)
     if hint is str:
         if not isinstance(value, str) or not value.strip():
             raise bad()

@@ -13,6 +13,7 @@ import abc
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Context, Decimal
 from typing import Any, ClassVar
 
 from .errors import InputError, ProfileError
@@ -22,6 +23,13 @@ from .schema import build, closest, positive
 
 #: What a strategy asks for: the side of the order the session should send.
 Signal = Side
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+#: Wilder's averages: rationals with ever-growing denominators, kept to 50 digits.
+AVERAGES = Context(prec=50)
+#: Products of a price or an average with a threshold: wide enough to be exact.
+COMPARE = Context(prec=120)
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,14 @@ class MaCrossover(Strategy):
 
     The first reading after warm-up only sets which side the fast average is on: a cross
     needs a before. An equal reading keeps the previous side, so touching is not crossing.
+    Both windows are running sums of the exact closes, compared cross-multiplied
+    (``fast_sum * slow`` against ``slow_sum * fast``): decimal additions and multiplications
+    of prices on the exchange's grid are exact in the default 28-digit context (a price of up
+    to 12 significant digits times a window of up to 10,000 candles), there is no division,
+    so a tie stays a tie however long the run.
     """
 
-    __slots__ = ("_fast", "_slow", "_buf", "_count", "_fast_sum", "_slow_sum", "_side")
+    __slots__ = ("_fast", "_slow", "_fast_ring", "_slow_ring", "_count", "_fast_side", "_slow_side", "_side")
     name = "ma_crossover"
 
     @dataclass(frozen=True)
@@ -96,32 +109,43 @@ class MaCrossover(Strategy):
         super().__init__(params)
         self._fast = params.fast
         self._slow = params.slow
-        # One ring buffer of the last ``slow`` closes serves both windows.
-        self._buf = [0.0] * params.slow
+        # Each close enters the fast sum as close * slow and the slow sum as close * fast, so
+        # the two sums compare directly (fast_sum / fast vs slow_sum / slow, cross-multiplied);
+        # one ring of the last ``slow`` closes for each serves both windows.
+        self._fast_ring = [ZERO] * params.slow
+        self._slow_ring = [ZERO] * params.slow
         self._count = 0
-        self._fast_sum = 0.0
-        self._slow_sum = 0.0
+        self._fast_side = ZERO
+        self._slow_side = ZERO
         self._side = 0
+
+    @property
+    def averages(self) -> tuple[Decimal, Decimal] | None:
+        """The fast and slow SMA of close, or None until ``slow`` closes were seen."""
+        if self._count < self._slow:
+            return None
+        scale = self._fast * self._slow
+        return self._fast_side / scale, self._slow_side / scale
 
     def on_candle(self, candle: Candle) -> Signal | None:
         close = candle.close
-        buf, fast, slow, count = self._buf, self._fast, self._slow, self._count
+        fast, slow, count = self._fast, self._slow, self._count
         slot = count % slow
-        fast_sum = self._fast_sum + close
-        slow_sum = self._slow_sum + close
+        as_fast, as_slow = close * slow, close * fast
+        fast_side = self._fast_side + as_fast
+        slow_side = self._slow_side + as_slow
         if count >= fast:
-            fast_sum -= buf[slot - fast]  # negative index wraps the ring
+            fast_side -= self._fast_ring[slot - fast]  # negative index wraps the ring
         if count >= slow:
-            slow_sum -= buf[slot]
-        buf[slot] = close
+            slow_side -= self._slow_ring[slot]
+        self._fast_ring[slot] = as_fast
+        self._slow_ring[slot] = as_slow
         self._count = count + 1
-        self._fast_sum = fast_sum
-        self._slow_sum = slow_sum
+        self._fast_side = fast_side
+        self._slow_side = slow_side
         if count + 1 < slow:
             return None
-        # fast_sum/fast vs slow_sum/slow, without dividing.
-        diff = fast_sum * slow - slow_sum * fast
-        side = 1 if diff > 0 else -1 if diff < 0 else 0
+        side = 1 if fast_side > slow_side else -1 if fast_side < slow_side else 0
         previous = self._side
         if side == 0 or side == previous:
             return None
@@ -137,6 +161,13 @@ class RsiStrategy(Strategy):
     Wilder's RSI: the first ``period`` changes seed the average gain and loss as plain means,
     later ones are smoothed with weight ``1/period``. A flat market (no gain, no loss) reads
     50. One signal per visit to a zone; the first reading may already be in one.
+
+    Exactness: changes are exact (differences of exact closes) and the seed is compared
+    through its exact sums. Wilder's smoothing divides by ``period`` at every step, so its
+    averages are rationals whose denominators grow without bound; they are kept in
+    ``AVERAGES`` (50 significant digits, 34 more than a float). The zones are then decided
+    without dividing (``100 * gain < oversold * (gain + loss)``) in a context wide enough to
+    hold those products exactly, so the only rounding is at the 50th digit of the averages.
     """
 
     __slots__ = ("_period", "_oversold", "_overbought", "_prev", "_seen",
@@ -146,8 +177,8 @@ class RsiStrategy(Strategy):
     @dataclass(frozen=True)
     class Params:
         period: int = positive(14)
-        oversold: float = positive(30.0)
-        overbought: float = positive(70.0)
+        oversold: Decimal = positive(Decimal(30))
+        overbought: Decimal = positive(Decimal(70))
 
         def problems(self) -> Iterator[tuple[str, str]]:
             if self.overbought >= 100:
@@ -160,16 +191,20 @@ class RsiStrategy(Strategy):
         self._period = params.period
         self._oversold = params.oversold
         self._overbought = params.overbought
-        self._prev: float | None = None
+        self._prev: Decimal | None = None
         self._seen = 0  # changes seen, counted only until the seed is complete
-        self._avg_gain = 0.0
-        self._avg_loss = 0.0
+        #: Sums of gains and losses during the seed, Wilder's averages after it.
+        self._avg_gain = ZERO
+        self._avg_loss = ZERO
         self._zone = 0
 
     @property
-    def value(self) -> float | None:
+    def value(self) -> Decimal | None:
         """The current RSI, or None during warm-up."""
-        return _rsi(self._avg_gain, self._avg_loss) if self._seen >= self._period else None
+        if self._seen < self._period:
+            return None
+        total = COMPARE.add(self._avg_gain, self._avg_loss)
+        return Decimal(50) if not total else AVERAGES.divide(COMPARE.multiply(HUNDRED, self._avg_gain), total)
 
     def on_candle(self, candle: Candle) -> Signal | None:
         close = candle.close
@@ -178,51 +213,58 @@ class RsiStrategy(Strategy):
         if prev is None:
             return None
         change = close - prev
-        gain = change if change > 0 else 0.0
-        loss = -change if change < 0 else 0.0
+        gain = change if change > 0 else ZERO
+        loss = -change if change < 0 else ZERO
         period = self._period
         if self._seen < period:
             self._seen += 1
-            self._avg_gain += gain / period
-            self._avg_loss += loss / period
+            self._avg_gain += gain
+            self._avg_loss += loss
             if self._seen < period:
                 return None
+            self._avg_gain = AVERAGES.divide(self._avg_gain, period)
+            self._avg_loss = AVERAGES.divide(self._avg_loss, period)
         else:
-            self._avg_gain += (gain - self._avg_gain) / period
-            self._avg_loss += (loss - self._avg_loss) / period
-        rsi = _rsi(self._avg_gain, self._avg_loss)
-        zone = -1 if rsi < self._oversold else 1 if rsi > self._overbought else 0
+            self._avg_gain = AVERAGES.add(self._avg_gain, AVERAGES.divide(gain - self._avg_gain, period))
+            self._avg_loss = AVERAGES.add(self._avg_loss, AVERAGES.divide(loss - self._avg_loss, period))
+        zone = self._zone_of(self._avg_gain, self._avg_loss)
         if zone == self._zone:
             return None
         self._zone = zone
         return None if zone == 0 else "buy" if zone < 0 else "sell"
 
-
-def _rsi(avg_gain: float, avg_loss: float) -> float:
-    if avg_loss == 0:
-        return 50.0 if avg_gain == 0 else 100.0
-    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+    def _zone_of(self, gain: Decimal, loss: Decimal) -> int:
+        """-1 oversold, 1 overbought, 0 between; RSI = 100 * gain / (gain + loss), 50 when flat."""
+        total = COMPARE.add(gain, loss)
+        if not total:
+            return 0 if self._oversold <= 50 <= self._overbought else -1 if 50 < self._oversold else 1
+        scaled = COMPARE.multiply(HUNDRED, gain)
+        if scaled < COMPARE.multiply(self._oversold, total):
+            return -1
+        return 1 if scaled > COMPARE.multiply(self._overbought, total) else 0
 
 
 class Momentum(Strategy):
     """Buy when the return over ``lookback`` candles rises above ``threshold``, sell when it
     falls below ``-threshold``; one signal per visit to either side. The default lookback is
-    an hour of 1m candles, hence the name."""
+    an hour of 1m candles, hence the name. The return is compared without dividing
+    (``close > first * (1 + threshold)``), in exact decimals."""
 
-    __slots__ = ("_lookback", "_threshold", "_closes", "_zone")
+    __slots__ = ("_lookback", "_up", "_down", "_closes", "_zone")
     name = "momentum_1h"
 
     @dataclass(frozen=True)
     class Params:
         lookback: int = positive(60)
         #: A fraction: 0.005 is 0.5 %.
-        threshold: float = positive(0.005)
+        threshold: Decimal = positive(Decimal("0.005"))
 
     def __init__(self, params: Momentum.Params) -> None:
         super().__init__(params)
         self._lookback = params.lookback
-        self._threshold = params.threshold
-        self._closes: deque[float] = deque(maxlen=params.lookback + 1)
+        self._up = 1 + params.threshold
+        self._down = 1 - params.threshold
+        self._closes: deque[Decimal] = deque(maxlen=params.lookback + 1)
         self._zone = 0
 
     def on_candle(self, candle: Candle) -> Signal | None:
@@ -230,9 +272,8 @@ class Momentum(Strategy):
         closes.append(candle.close)
         if len(closes) <= self._lookback:
             return None
-        change = closes[-1] / closes[0] - 1.0
-        threshold = self._threshold
-        zone = 1 if change > threshold else -1 if change < -threshold else 0
+        first, last = closes[0], closes[-1]
+        zone = 1 if last > COMPARE.multiply(first, self._up) else -1 if last < COMPARE.multiply(first, self._down) else 0
         if zone == self._zone:
             return None
         self._zone = zone

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from .desk import Desk
 from .errors import display
+from .formatting import money
 from .profiles import Profile
 
 
@@ -52,9 +54,13 @@ def budget(desk: Desk) -> Iterable[str]:
 def session_line(run: Mapping[str, Any]) -> str:
     """One line per session from its run record (``ProfileRun.record``)."""
     result, metrics = run["result"], run["result"]["metrics"]
-    pnl = metrics["realized_pnl"] + metrics["unrealized_pnl"]
-    return (f"{run['profile']}: {result['stop_reason']}, {result['spent_trades']} orders accepted, "
-            f"notional {result['spent_notional']:.2f}, PnL {pnl:+.2f}")
+    currency = result["currency"]
+    trips = metrics["round_trips"]
+    open_volume = Decimal(metrics["open_volume"])
+    trades = result["spent_trades"]
+    return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}, "
+            f"{trips} round trip{'s' if trips != 1 else ''}{', position open' if open_volume else ''}, "
+            f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}")
 
 
 def summary_line(desk: Desk) -> str:

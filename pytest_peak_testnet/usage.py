@@ -25,8 +25,8 @@ from filelock import FileLock
 
 from .atomic import atomic_write
 from .errors import InputError
+from .exact import exact, plain
 
-MONEY = Decimal("0.00000001")
 #: A waiting process retries the lock this often. filelock's default of 50 ms is longer than
 #: a whole reserve or settle, so eight processes got a tenth of what one alone got.
 LOCK_POLL_SECONDS = 0.001
@@ -45,7 +45,9 @@ D = TypeVar("D", bound=Admission)
 
 
 def money(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(MONEY)
+    """An exact amount: a run's filled notional has as many decimals as its prices and
+    volumes make, and the ledger keeps all of them (as decimal strings in the file)."""
+    return Decimal(str(value))
 
 
 def utc_now() -> datetime:
@@ -137,12 +139,12 @@ class DayUsage:
     def to_json(self) -> dict[str, Any]:
         return {
             "date": self.day.isoformat(),
-            "notional_used": float(self.notional_spent),
+            "notional_used": exact(self.notional_spent),
             "trades_executed": self.trades_spent,
             "runs": self.runs,
-            "notional_reserved": float(self.notional_reserved),
+            "notional_reserved": exact(self.notional_reserved),
             "trades_reserved": self.trades_reserved,
-            "run_log": [{k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(r).items()} for r in self.run_log],
+            "run_log": [plain(asdict(r)) for r in self.run_log],
         }
 
 
@@ -156,7 +158,7 @@ class Reservation:
 
 RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
 _TYPES: dict[str, tuple[type, ...]] = {
-    "planned_notional": (Decimal, int), "actual_notional": (Decimal, int, type(None)),
+    "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
     "planned_trades": (int,), "actual_trades": (int, type(None)),
 }
 
@@ -294,9 +296,16 @@ def _decode(path: Path, day: date, text: str) -> DayUsage:
             raise bad(f"run_log[{i}]: {exc}") from None
         for key in ("planned_notional", "actual_notional"):
             if getattr(run, key) is not None:
-                setattr(run, key, money(getattr(run, key)))
+                try:
+                    setattr(run, key, money(getattr(run, key)))
+                except InvalidOperation:
+                    raise bad(f"run_log[{i}].{key} is {getattr(run, key)!r}, not an amount") from None
         runs.append(run)
     usage = DayUsage(day, runs)
-    if money(data.get("notional_used", -1)) != usage.notional_spent or data.get("trades_executed") != usage.trades_spent:
+    try:
+        total = money(data.get("notional_used", -1))
+    except InvalidOperation:
+        raise bad(f"notional_used is {data.get('notional_used')!r}, not an amount") from None
+    if total != usage.notional_spent or data.get("trades_executed") != usage.trades_spent:
         raise bad("its totals disagree with its run_log")
     return usage

@@ -71,8 +71,11 @@ def test_ohlc_splits_the_open_candle_and_reads_last_as_int_or_string(last: str) 
            '"3.39243896",23],["1688671260","30304.5","30304.5","30300.0","30300.0","30300.0","4.42996871","18"]],'
            f'"last":{last}}}}}')
     page = parse_ohlc(result_of(raw), "XXBTZUSD")  # keyed by the altname here: still the one pair asked for
-    assert page.candles == [Candle(1688671200, 30306.1, 30306.2, 30305.7, 30305.7, 30306.1, 3.39243896, 23)]
-    assert page.current == Candle(1688671260, 30304.5, 30304.5, 30300.0, 30300.0, 30300.0, 4.42996871, 18)
+    d = Decimal
+    assert page.candles == [Candle(1688671200, d("30306.1"), d("30306.2"), d("30305.7"), d("30305.7"), d("30306.1"),
+                                   d("3.39243896"), 23)]
+    assert page.current == Candle(1688671260, d("30304.5"), d("30304.5"), d("30300.0"), d("30300.0"), d("30300.0"),
+                                  d("4.42996871"), 18)
     assert page.last == 1688671260
 
 

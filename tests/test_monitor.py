@@ -33,8 +33,9 @@ FAILED = {"event": "run_failed", "time": None, "at": "2026-01-02T03:04:05.000+00
 
 
 def finished(drawdown: float) -> dict[str, Any]:
-    return {"event": "run_finished", "time": 1704068100, "stop_reason": "DURATION_ELAPSED", "spent_notional": 38.9,
-            "spent_trades": 1, "metrics": {"realized_pnl": 0.0, "unrealized_pnl": -0.5, "max_drawdown_pct": drawdown}}
+    return {"event": "run_finished", "time": 1704068100, "stop_reason": "DURATION_ELAPSED", "spent_notional": "38.9",
+            "spent_trades": 1, "metrics": {"realized_pnl": "0", "unrealized_pnl": "-0.5", "pnl": "-0.5",
+                                           "max_drawdown_pct": str(drawdown)}}
 
 
 def write_run(runs: Path, name: str, events: list[dict[str, Any]]) -> Path:
@@ -83,10 +84,10 @@ def test_latest_shows_every_event_of_the_newest_run(desk_dir: Path) -> None:
         "run 20260102T000000Z-quick_smoke-bbbb",
         "2024-01-01 00:00:00  run_started   quick_smoke: ma_crossover on BTC/EUR 1m for 15 min, "
         "at most 200.00 notional / 5 trades (validate-only)",
-        "2024-01-01 00:07:00  order_request buy 0.00100000 @ 38907.60 (38.91 notional)",
+        "2024-01-01 00:07:00  order_request buy 0.001 @ 38,907.60 (38.91 notional)",
         "2024-01-01 00:07:00  order_outcome buy denied by risk: blocked: MAX_ORDER_NOTIONAL (38.91 > 10.00)",
         "ALERT risk_denial at 2024-01-01 00:07:00: buy order denied by risk: blocked: MAX_ORDER_NOTIONAL (38.91 > 10.00)",
-        "2024-01-01 00:15:00  run_finished  DURATION_ELAPSED: 1 orders accepted, notional 38.90, PnL -0.50, "
+        "2024-01-01 00:15:00  run_finished  DURATION_ELAPSED: 1 trades, notional 38.90, PnL -0.50, "
         "max drawdown 0.000%",
     ]
     code, listing = monitor()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,19 +45,23 @@ def test_passed_profile_report_has_header_table_section_and_budget(replay_projec
     assert "| Config | `config/config.toml` |" in markdown
     assert "| Runs | replay (cassette record mode `none`) |" in markdown
     assert "fills are simulated on a paper account" in markdown
+    # quick_smoke closes its position on the last candle: one round trip, exact figures in EUR.
     assert row(markdown, "quick_smoke") == [
-        "quick_smoke", "passed", "ma_crossover", "BTC/EUR", "15 min", str(run["spent_trades"]),
-        f"{run['spent_notional']:,.2f}", f"{metrics['fees']:,.2f}",
-        f"{metrics['realized_pnl'] + metrics['unrealized_pnl']:+,.2f}", f"{metrics['max_drawdown_pct']:.3%}", "–", ""]
+        "quick_smoke", "passed", "ma_crossover", "BTC/EUR", "15 min", "2", "1",
+        f"{Decimal(run['spent_notional']):,.2f} EUR", f"{Decimal(metrics['fees']):,.2f} EUR",
+        f"{Decimal(metrics['pnl']):+,.2f} EUR", f"{Decimal(metrics['max_drawdown_pct']):.3%}",
+        "100.00%" if Decimal(metrics["pnl"]) > 0 else "0.00%", "∞" if Decimal(metrics["pnl"]) > 0 else "0.00", ""]
     assert "## quick_smoke" in markdown
     assert "- **Limits:** allowed" in markdown
-    assert f"- **Orders:** {run['orders_sent']} sent, {run['spent_trades']} accepted, 0 denied or rejected" in markdown
-    assert run["orders_sent"] >= 1
+    assert ("- **Orders:** 2 requested: 0 denied by the risk limits, 2 sent, 2 accepted, 0 rejected by the exchange"
+            in markdown)
+    assert "- **Figures:** 2 trades, 1 round trip, notional " in markdown
     assert "- **Equity:** `" in markdown
-    assert "## Budget for" in markdown and "| Notional | 0.00 | 2,000.00 | 2,000.00 |" in markdown
+    assert "## Budget for" in markdown and "| Notional (quote currency) | 0.00 | 2,000.00 | 2,000.00 |" in markdown
     assert "1 replay or simulator run(s) logged and not counted" in markdown
-    assert data["totals"] == {"runs": 1, "outcomes": {"passed": 1}, "notional": pytest.approx(run["spent_notional"]),
-                              "trades": run["spent_trades"], "fees": metrics["fees"], "pnl": run["pnl"], "alerts": 0}
+    assert data["totals"] == {"runs": 1, "outcomes": {"passed": 1}, "currency": "EUR",
+                              "notional": run["spent_notional"], "trades": run["spent_trades"],
+                              "fees": metrics["fees"], "pnl": metrics["pnl"], "alerts": 0}
     assert (replay_project.path / "reports" / "dashboard.html").exists()
 
 
@@ -167,9 +172,9 @@ def test_junitxml_carries_the_profile_figures(replay_project: pytest.Pytester) -
     assert case is not None
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     run = data["profiles"][0]
-    assert float(props["testnet_notional"]) == pytest.approx(run["spent_notional"])
+    assert props["testnet_notional"] == run["spent_notional"]  # exact decimal strings
     assert int(props["testnet_trades"]) == run["spent_trades"]
-    assert float(props["testnet_pnl"]) == round(run["pnl"], 2)
+    assert props["testnet_pnl"] == run["pnl"]
 
 
 def test_xdist_writes_one_report_whose_totals_equal_the_ledger(replay_project: pytest.Pytester) -> None:
@@ -180,10 +185,11 @@ def test_xdist_writes_one_report_whose_totals_equal_the_ledger(replay_project: p
     runs = [run for day in ledger for run in day["run_log"]]
     assert sorted(p["profile"] for p in data["profiles"]) == sorted(r["profile"] for r in runs) == [
         "btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke"]
-    assert data["totals"]["notional"] == pytest.approx(sum(r["actual_notional"] for r in runs), abs=1e-8)
+    # One definition of notional, exactly the same in the report and in the ledger.
+    assert Decimal(data["totals"]["notional"]) == sum(Decimal(r["actual_notional"]) for r in runs)
     assert data["totals"]["trades"] == sum(r["actual_trades"] for r in runs)
-    assert f"| **4 runs** | 4 passed | | | | **{data['totals']['trades']}** | **{data['totals']['notional']:,.2f}** |" \
-        in markdown
+    assert (f"| **4 runs** | 4 passed | | | | **{data['totals']['trades']}** | | "
+            f"**{Decimal(data['totals']['notional']):,.2f} EUR** |") in markdown
     assert not list(Path(replay_project.path / "reports").glob(".*.tmp"))
 
 

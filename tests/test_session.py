@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -16,10 +17,27 @@ OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
 def test_replay_runs_a_profile_offline(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest("--testnet-profile", "ma_crossover_small", *OFFLINE)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["ma_crossover_small: DURATION_ELAPSED, 2 orders accepted, notional 47.65, PnL -0.12"])
+    result.stdout.fnmatch_lines(["ma_crossover_small: DURATION_ELAPSED, 4 trades, 2 round trips, notional * EUR, PnL * EUR"])
     [finished] = run_events(replay_project, "run_finished")
-    assert finished["metrics"]["orders_validated"] == 2
+    assert finished["metrics"]["orders_accepted"] == finished["spent_trades"] == 4
     assert finished["time"] - run_events(replay_project, "run_started")[0]["time"] >= 60 * 60
+
+
+@pytest.mark.parametrize("profile", ["ma_crossover_small", "btc_momentum", "eth_swing", "quick_smoke"])
+def test_every_buy_is_closed_by_a_sell_of_exactly_its_volume(replay_project: pytest.Pytester, profile: str) -> None:
+    replay_project.runpytest("--testnet-profile", profile, *OFFLINE).assert_outcomes(passed=1)
+    fills = run_events(replay_project, "fill")
+    [finished] = run_events(replay_project, "run_finished")
+    metrics = finished["metrics"]
+    assert [f["side"] for f in fills] == ["buy", "sell"] * (len(fills) // 2) + ["buy"] * (len(fills) % 2)
+    for buy, sell in zip(fills[::2], fills[1::2]):
+        assert Decimal(sell["volume"]) == Decimal(buy["volume"])
+    assert metrics["round_trips"] == len(fills) // 2 == len(metrics["trips"])
+    assert Decimal(metrics["open_volume"]) == (Decimal(fills[-1]["volume"]) if len(fills) % 2 else 0)
+    # Notional is the filled notional, the same in the run's cap, the ledger's record and the metrics.
+    filled = sum(Decimal(f["volume"]) * Decimal(f["price"]) for f in fills)
+    assert Decimal(finished["spent_notional"]) == Decimal(metrics["notional"]) == filled
+    assert finished["spent_trades"] == metrics["trades"] == len(fills)
 
 
 def test_replays_are_deterministic(replay_project: pytest.Pytester) -> None:
@@ -113,9 +131,10 @@ def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> 
     write_profile(project, "capped", duration_minutes=120, max_notional=400.0, max_trades=2, params={"fast": 2, "slow": 5})
     result = project.runpytest("--testnet-profile", "capped", "--testnet-record-mode=all", "--testnet-simulator")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["capped: RUN_MAX_TRADES_REACHED (2 of 2 trades used), 2 orders accepted, *"])
+    result.stdout.fnmatch_lines(["capped: RUN_MAX_TRADES_REACHED (2 of 2 trades used; a buy needs 2 left), 2 trades, "
+                                 "1 round trip, *"])
     [finished] = run_events(project, "run_finished")
-    assert finished["spent_trades"] == 2
+    assert finished["spent_trades"] == 2 and Decimal(finished["metrics"]["open_volume"]) == 0
 
 
 def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pytester) -> None:
@@ -124,12 +143,13 @@ def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pyt
         text.replace("max_total_exposure_notional = 5000.0", "max_total_exposure_notional = 10.0"))
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["quick_smoke: DURATION_ELAPSED, 0 orders accepted, notional 0.00, *"])
+    result.stdout.fnmatch_lines(["quick_smoke: DURATION_ELAPSED, 0 trades, 0 round trips, notional 0.00 EUR, *"])
     [outcome] = run_events(replay_project, "order_outcome")
     assert outcome["status"] == "denied" and outcome["by"] == "risk"
     assert outcome["reason"].startswith("EXPOSURE_EXCEEDS_MAX (")
     [finished] = run_events(replay_project, "run_finished")
-    assert finished["metrics"]["orders_sent"] == 0 and finished["metrics"]["orders_rejected"] == 1
+    metrics = finished["metrics"]
+    assert (metrics["orders_denied"], metrics["orders_sent"], metrics["orders_rejected"]) == (1, 0, 0)
 
 
 @pytest.mark.parametrize("mode", ["paper", "live"])
@@ -174,7 +194,9 @@ def test_custom_strategy_from_a_conftest_hook(replay_project: pytest.Pytester) -
     write_profile(replay_project, "mine", strategy="every_other_minute", duration_minutes=10, max_trades=3)
     result = replay_project.runpytest("--testnet-profile", "mine", "--testnet-record-mode=all", "--testnet-simulator")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["mine: RUN_MAX_TRADES_REACHED (3 of 3 trades used), 3 orders accepted, *"])
+    # A third trade would be a buy with no trade left for its sell: the run ends flat.
+    result.stdout.fnmatch_lines(["mine: RUN_MAX_TRADES_REACHED (2 of 3 trades used; a buy needs 2 left), 2 trades, "
+                                 "1 round trip, *"])
 
 
 def test_xdist_replays_every_shipped_profile(replay_project: pytest.Pytester) -> None:
@@ -197,5 +219,5 @@ def test_recording_against_a_running_simulator_takes_keys_from_the_environment(
     monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
     recorded = project.runpytest(*args)
     recorded.assert_outcomes(passed=1)
-    recorded.stdout.fnmatch_lines(["external: DURATION_ELAPSED, * orders accepted, *"])
+    recorded.stdout.fnmatch_lines(["external: DURATION_ELAPSED, * trade*, *"])
     assert "/0/private/AddOrder" in (project.path / "cassettes" / "external.json").read_text()

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -18,11 +21,13 @@ def strategy(name: str, **params: Any) -> Strategy:
     return make_strategy(name, params, WHERE, BUILTIN_STRATEGIES)
 
 
-def candle(index: int, close: float) -> Candle:
-    return Candle(time=index * 60, open=close, high=close, low=close, close=close, vwap=close, volume=1.0, count=1)
+def candle(index: int, close: float | Decimal) -> Candle:
+    price = Decimal(str(close))
+    return Candle(time=index * 60, open=price, high=price, low=price, close=price, vwap=price, volume=Decimal(1),
+                  count=1)
 
 
-def signals(strat: Strategy, closes: Sequence[float]) -> dict[int, Signal]:
+def signals(strat: Strategy, closes: Sequence[float | Decimal]) -> dict[int, Signal]:
     """Candle index -> signal, feeding ``closes`` in order."""
     found = {}
     for index, close in enumerate(closes):
@@ -75,6 +80,32 @@ class TestMaCrossover:
         assert expected
         assert signals(strategy("ma_crossover", fast=fast, slow=slow), closes) == expected
 
+    @pytest.mark.parametrize("seed", range(20))
+    def test_a_tie_on_the_price_grid_stays_a_tie_over_a_long_run(self, seed: int) -> None:
+        """A random walk on Kraken's 0.1 grid, then flat, against an exact (Fraction)
+        recomputation of both windows at every candle. Running float sums disagree with it
+        on every one of these seeds; the exact sums never do."""
+        rng, units = random.Random(seed), [600_001]
+        for _ in range(1_099):
+            units.append(units[-1] + rng.choice((-3, -2, -1, 0, 1, 2, 3)) if len(units) < 1_000 else units[-1])
+        fast, slow = 5, 20
+        expected, side = {}, 0
+        for i in range(slow - 1, len(units)):
+            diff = Fraction(sum(units[i - fast + 1:i + 1]), 10 * fast) - Fraction(sum(units[i - slow + 1:i + 1]), 10 * slow)
+            now = (diff > 0) - (diff < 0)
+            if now and now != side:
+                if side:
+                    expected[i] = "buy" if now > 0 else "sell"
+                side = now
+        closes = [Decimal(u).scaleb(-1) for u in units]
+        assert signals(strategy("ma_crossover", fast=fast, slow=slow), closes) == expected
+
+    def test_averages_are_exact(self) -> None:
+        ma = strategy("ma_crossover", fast=2, slow=3)
+        for index, close in enumerate(["0.1", "0.2", "0.4"]):
+            ma.on_candle(candle(index, Decimal(close)))
+        assert ma.averages == (Decimal("0.3"), Decimal("0.7") / 3)  # type: ignore[attr-defined]
+
     def test_defaults(self) -> None:
         params = strategy("ma_crossover").params
         assert (params.fast, params.slow) == (20, 50)
@@ -113,7 +144,8 @@ class TestRsi:
         values = []
         for index, close in enumerate(self.CLOSES):
             rsi.on_candle(candle(index, close))
-            values.append(rsi.value)  # type: ignore[attr-defined]
+            value = rsi.value  # type: ignore[attr-defined]
+            values.append(None if value is None else float(value))
         assert values == pytest.approx(reference_rsi(self.CLOSES, 14))
         assert values[13] is None and values[14] is not None
 
@@ -137,8 +169,8 @@ class TestRsi:
         assert rsi.value == 100.0  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(("params", "message"), [
-        ({"oversold": 70.0}, "params.oversold: expected less than overbought (70.0), found 70.0"),
-        ({"overbought": 100}, "params.overbought: expected less than 100, found 100.0"),
+        ({"oversold": 70.0}, "params.oversold: expected less than overbought (70), found 70.0"),
+        ({"overbought": 100}, "params.overbought: expected less than 100, found 100"),
         ({"period": 0}, "params.period: expected a whole number > 0, found 0"),
     ])
     def test_bad_params(self, params: dict[str, float], message: str) -> None:
@@ -159,7 +191,11 @@ class TestMomentum:
 
     def test_defaults_to_an_hour_of_minutes(self) -> None:
         params = strategy("momentum_1h").params
-        assert (params.lookback, params.threshold) == (60, 0.005)
+        assert (params.lookback, params.threshold) == (60, Decimal("0.005"))
+
+    def test_a_return_exactly_at_the_threshold_is_not_beyond_it(self) -> None:
+        # In floats 11 / 10 - 1 is 0.10000000000000009, above 0.1: a buy that is not there.
+        assert signals(strategy("momentum_1h", lookback=1, threshold=0.1), [10, 11, Decimal("9.9"), Decimal("8.9")]) == {3: "sell"}
 
 
 class TestParams:
@@ -172,7 +208,11 @@ class TestParams:
         )
 
     def test_a_float_threshold_accepts_a_whole_number(self) -> None:
-        assert strategy("momentum_1h", threshold=1).params.threshold == 1.0
+        assert strategy("momentum_1h", threshold=1).params.threshold == 1
+
+    def test_a_decimal_param_is_the_number_written_not_its_binary_float(self) -> None:
+        assert strategy("momentum_1h", threshold=0.0026).params.threshold == Decimal("0.0026")
+        assert strategy("momentum_1h", threshold="0.0026").params.threshold == Decimal("0.0026")
 
     def test_unknown_strategy_lists_the_known_ones_and_the_closest(self) -> None:
         assert profile_error("ma_crosover", {}) == (
