@@ -13,7 +13,8 @@ import pytest
 
 from pytest_peak_testnet.kraken_errors import BadResponse, InvalidOrder, unwrap
 from pytest_peak_testnet.kraken_wire import (
-    PairInfo, parse_asset_pairs, parse_balance, parse_ohlc, parse_orders, parse_ticker, parsed, prepare_order, sign,
+    OrderPrice, PairInfo, TradeBalance, TradeInfo, parse_asset_pairs, parse_balance, parse_closed_orders, parse_ohlc,
+    parse_orders, parse_ticker, parse_trade_balance, parse_trades, parse_trades_history, parsed, prepare_order, sign,
 )
 from pytest_peak_testnet.market import Candle
 
@@ -94,7 +95,105 @@ def test_query_orders_as_documented_with_userref_as_string() -> None:
     closed, open_ = orders["OBCMZD-JIEE7-77TH3F"], orders["OMMDB2-FSB6Z-7W3HPO"]
     assert (closed.status, closed.userref, closed.volume_executed, closed.closetm) == (
         "closed", 0, Decimal("1.25"), 1688665499.1922)
+    assert (closed.price, closed.price2, closed.stopprice, closed.limitprice) == (
+        OrderPrice(Decimal("27500.0")), OrderPrice(Decimal(0)), Decimal(0), Decimal(0))
+    assert (closed.reason, closed.trades) == (None, ("TZX2WP-XSEOP-FP7WYR",))
     assert (open_.userref, open_.closetm, open_.side, open_.ordertype) == (None, None, "sell", "market")
+    assert (open_.price, open_.stopprice, open_.limitprice, open_.trades) == (OrderPrice(Decimal(0)), None, None, ())
+
+
+def order_with(ordertype: str, price: object, price2: object = "0") -> str:
+    """A QueryOrders body with one order whose ``descr`` carries these prices."""
+    descr = {"pair": "XBTEUR", "type": "sell", "ordertype": ordertype, "price": price, "price2": price2,
+             "leverage": "none", "order": f"sell 0.10000000 XBTEUR @ {ordertype}", "close": ""}
+    entry = {"refid": None, "userref": 0, "status": "canceled", "reason": "User requested", "opentm": 1688665496.7,
+             "closetm": 1688665899.1, "starttm": 0, "expiretm": 0, "descr": descr, "vol": "0.10000000",
+             "vol_exec": "0.00000000", "cost": "0.00000", "fee": "0.00000", "price": "0.00000",
+             "stopprice": "29000.00000", "limitprice": "28950.00000", "misc": "", "oflags": "fciq"}
+    return json.dumps({"error": [], "result": {"OQCLML-BW3P3-BUCMWZ": entry}})
+
+
+@pytest.mark.parametrize(("ordertype", "price", "price2", "expected", "expected2"), [
+    ("limit", "37500.0", "0", OrderPrice(Decimal("37500.0")), OrderPrice(Decimal(0))),
+    ("market", 0, "0", OrderPrice(Decimal(0)), OrderPrice(Decimal(0))),  # a number, not a string: still a price
+    ("trailing-stop", "+1.0000%", "0", OrderPrice(Decimal("1.0000"), "+", True), OrderPrice(Decimal(0))),
+    ("trailing-stop-limit", "+50.0", "-0.5%", OrderPrice(Decimal("50.0"), "+"), OrderPrice(Decimal("0.5"), "-", True)),
+    ("stop-loss", "-50.0", "0", OrderPrice(Decimal("50.0"), "-"), OrderPrice(Decimal(0))),
+    ("take-profit", "#10.0", "0", OrderPrice(Decimal("10.0"), "#"), OrderPrice(Decimal(0))),
+    ("stop-loss-limit", "#2.5%", "28950.0", OrderPrice(Decimal("2.5"), "#", True), OrderPrice(Decimal("28950.0"))),
+])
+def test_relative_descr_prices_keep_their_offset_and_unit(ordertype: str, price: object, price2: object,
+                                                          expected: OrderPrice, expected2: OrderPrice) -> None:
+    (order,) = parse_orders(result_of(order_with(ordertype, price, price2))).values()
+    assert (order.ordertype, order.price, order.price2) == (ordertype, expected, expected2)
+    assert (order.stopprice, order.limitprice, order.reason) == (Decimal(29000), Decimal(28950), "User requested")
+
+
+@pytest.mark.parametrize(("price", "price2", "field", "shown"), [
+    ("1.0.0", "0", "descr.price", "'1.0.0'"),
+    ("5%", "0", "descr.price", "'5%'"),  # a percentage is only documented as an offset
+    ("+-1", "0", "descr.price", "'+-1'"),
+    ("1e5", "0", "descr.price", "'1e5'"),
+    ("", "0", "descr.price", "''"),
+    (None, "0", "descr.price", "None"),
+    ("30000.0", "~0.5", "descr.price2", "'~0.5'"),
+])
+def test_an_undocumented_descr_price_names_the_field_and_the_value(price: object, price2: object, field: str,
+                                                                    shown: str) -> None:
+    with pytest.raises(BadResponse) as info:
+        parsed(parse_orders, result_of(order_with("limit", price, price2)))
+    assert f"order OQCLML-BW3P3-BUCMWZ: unexpected {field} {shown};" in info.value.message
+
+
+TRADES = """{"error":[],"result":{"trades":{
+  "THVRQM-33VKH-UCI7BS":{"ordertxid":"OQCLML-BW3P3-BUCMWZ","postxid":"TKH2SE-M7IF5-CFI7LT","pair":"XXBTZUSD",
+   "time":1688667796.8802,"type":"buy","ordertype":"limit","price":"30010.00000","cost":"600.20000",
+   "fee":"0.00000","vol":"0.02000000","margin":"0.00000","misc":"","trade_id":"40274859","maker":true},
+  "TCWJEG-FL4SZ-3FKGH6":{"ordertxid":"OMMDB2-FSB6Z-7W3HPO","postxid":"TKH2SE-M7IF5-CFI7LT","pair":"XXBTZUSD",
+   "time":1688667769.6396,"type":"sell","ordertype":"market","price":"30002.10000","cost":"750.05250",
+   "fee":"1.95014","vol":"0.02500000","margin":"0.00000","misc":""}},"count":"2346"}}"""
+
+
+def test_trades_history_as_documented_with_count_as_string_and_an_older_trade() -> None:
+    trades, count = parse_trades_history(result_of(TRADES))
+    assert count == 2346 and list(trades) == ["THVRQM-33VKH-UCI7BS", "TCWJEG-FL4SZ-3FKGH6"]  # newest first, kept
+    assert trades["THVRQM-33VKH-UCI7BS"] == TradeInfo(
+        txid="THVRQM-33VKH-UCI7BS", ordertxid="OQCLML-BW3P3-BUCMWZ", postxid="TKH2SE-M7IF5-CFI7LT",
+        pair="XXBTZUSD", time=1688667796.8802, side="buy", ordertype="limit", price=Decimal("30010"),
+        cost=Decimal("600.2"), fee=Decimal(0), volume=Decimal("0.02"), margin=Decimal(0), misc="", maker=True,
+        trade_id=40274859)
+    older = trades["TCWJEG-FL4SZ-3FKGH6"]  # recorded before Kraken added maker and trade_id
+    assert (older.maker, older.trade_id, older.fee, older.cost) == (None, None, Decimal("1.95014"),
+                                                                    Decimal("750.0525"))
+
+
+def test_query_trades_is_keyed_like_the_history_page() -> None:
+    page = result_of(TRADES)["trades"]  # type: ignore[index]
+    assert parse_trades(page) == parse_trades_history(result_of(TRADES))[0]
+    with pytest.raises(BadResponse, match="parse_trades: KeyError 'fee'"):
+        parsed(parse_trades, {txid: {k: v for k, v in entry.items() if k != "fee"} for txid, entry in page.items()})
+
+
+def test_closed_orders_page_and_count() -> None:
+    raw = json.loads(order_with("limit", "30000.0"))
+    raw["result"] = {"closed": raw["result"], "count": 1}
+    orders, count = parse_closed_orders(result_of(json.dumps(raw)))
+    assert count == 1 and orders["OQCLML-BW3P3-BUCMWZ"].status == "canceled"
+    with pytest.raises(BadResponse, match="parse_closed_orders: KeyError 'count'"):
+        parsed(parse_closed_orders, {"closed": {}})
+
+
+def test_trade_balance_as_documented_and_without_margin_fields() -> None:
+    raw = """{"error":[],"result":{"eb":"1101.3425","tb":"392.2264","m":"7.0354","uv":"0.0000","n":"-10.0232",
+      "c":"21.1063","v":"31.1297","e":"382.2032","mf":"375.1678","ml":"5432.57"}}"""
+    assert parse_trade_balance(result_of(raw), "ZUSD") == TradeBalance(
+        asset="ZUSD", eb=Decimal("1101.3425"), tb=Decimal("392.2264"), m=Decimal("7.0354"), uv=Decimal(0),
+        n=Decimal("-10.0232"), c=Decimal("21.1063"), v=Decimal("31.1297"), e=Decimal("382.2032"),
+        mf=Decimal("375.1678"), ml=Decimal("5432.57"))
+    spot = parse_trade_balance({"eb": "60.0000", "tb": "60.0000", "e": "60.0000", "mf": "60.0000"}, "ZEUR")
+    assert (spot.eb, spot.e, spot.m, spot.n, spot.ml, spot.uv) == (Decimal(60), Decimal(60), None, None, None, None)
+    with pytest.raises(BadResponse, match="parse_trade_balance: KeyError 'tb'"):
+        parsed(parse_trade_balance, {"eb": "60.0000"}, "ZEUR")
 
 
 def test_balance_keeps_asset_suffixes() -> None:
