@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import signal
 import subprocess
 import sys
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -15,6 +18,7 @@ from pytest_peak_testnet import kraken_errors as ke
 from pytest_peak_testnet.kraken_errors import unwrap
 from pytest_peak_testnet.kraken_wire import sign
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_START_TIME, SimClock, Simulator
+from pytest_peak_testnet.simulator.history import page
 from pytest_peak_testnet.simulator.pairs import PAIRS
 
 
@@ -195,6 +199,145 @@ def test_resting_limit_order_fills_when_the_market_reaches_it(kraken_simulator: 
     order = private(kraken_simulator, "QueryOrders", 4, txid=txid).json()["result"][txid]
     assert (order["status"], order["price"], order["vol_exec"]) == ("closed", limit, "0.01000000")
     assert private(kraken_simulator, "Balance", 5).json()["result"]["XXBT"] == "0.5100000000"
+
+
+class Caller:
+    """Signed calls with increasing nonces, answering ``result``; one simulator, one test."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._nonces = itertools.count(1)
+
+    def response(self, method: str, **params: Any) -> requests.Response:
+        return private(self.sim, method, next(self._nonces), **params)
+
+    def __call__(self, method: str, **params: object) -> Any:
+        payload = self.response(method, **params).json()
+        assert payload["error"] == [], payload
+        return payload["result"]
+
+    def order(self, side: str, volume: str, ordertype: str = "market", pair: str = "XBTEUR", **params: object) -> str:
+        return str(self("AddOrder", pair=pair, type=side, ordertype=ordertype, volume=volume, **params)["txid"][0])
+
+
+TRADE_ID = re.compile(r"T[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{6}")
+
+
+def test_each_fill_is_a_trade_in_krakens_shape(kraken_simulator: Simulator) -> None:
+    call = Caller(kraken_simulator)
+    before = call("Balance")
+    txid = call.order("buy", "0.02")
+    assert "trades" not in call("QueryOrders", txid=txid)[txid]
+    order = call("QueryOrders", txid=txid, trades="true")[txid]
+    (trade_id,) = order["trades"]
+    assert TRADE_ID.fullmatch(trade_id)
+    trade = call("QueryTrades", txid=trade_id)[trade_id]
+    assert trade == {
+        "ordertxid": txid, "postxid": "TKH2SE-M7IF5-CFI7LT", "pair": "XXBTZEUR", "time": DEFAULT_START_TIME,
+        "type": "buy", "ordertype": "market", "price": order["price"], "cost": order["cost"],
+        "fee": order["fee"], "vol": "0.02000000", "margin": "0.00000", "misc": "",
+        "trade_id": 1, "maker": False,
+    }
+    assert call("QueryTrades", txid=",".join([trade_id] * 20)) == {trade_id: trade}
+    assert call.response("QueryTrades", txid=",".join([trade_id] * 21)).json() == {
+        "error": ["EGeneral:Invalid arguments:txid"]}  # Kraken takes at most 20
+    cost, fee = Decimal(trade["cost"]), Decimal(trade["fee"])
+    assert cost == (Decimal(trade["price"]) * Decimal("0.02")).quantize(Decimal("0.0001"))
+    assert fee == (cost * Decimal("0.0026")).quantize(Decimal("0.0001"))
+    after = call("Balance")
+    assert Decimal(after["ZEUR"]) == Decimal(before["ZEUR"]) - cost - fee
+    assert Decimal(after["XXBT"]) == Decimal(before["XXBT"]) + Decimal("0.02")
+
+
+def test_a_resting_order_fills_as_maker_when_the_market_reaches_it(kraken_simulator: Simulator) -> None:
+    call = Caller(kraken_simulator)
+    start = kraken_simulator.clock.now()
+    high = kraken_simulator.exchange.market.path(PAIRS["XXBTZEUR"]).window(start + 60, start + 3600)[2]
+    limit = f"{Decimal(str(high)).quantize(Decimal('0.1')) - Decimal('0.1')}"
+    txid = call.order("sell", "0.01", "limit", price=limit)
+    assert call("TradesHistory") == {"trades": {}, "count": 0}
+    kraken_simulator.clock.advance(3600)
+    (trade,) = call("TradesHistory")["trades"].values()
+    assert (trade["ordertxid"], trade["maker"], trade["price"], trade["time"]) == (txid, True, limit, start + 3600)
+    assert Decimal(trade["fee"]) == (Decimal(trade["cost"]) * Decimal("0.0016")).quantize(Decimal("0.0001"))
+
+
+def test_trades_history_and_closed_orders_list_newest_first_within_bounds(kraken_simulator: Simulator) -> None:
+    call = Caller(kraken_simulator)
+    first = call.order("buy", "0.01", userref=7)
+    kraken_simulator.clock.advance(60)
+    second, third = call.order("buy", "0.01"), call.order("sell", "0.01", userref=7)  # one instant, two trades
+    resting, open_ = (call.order("buy", "0.01", "limit", price="1000.0", userref=7) for _ in range(2))
+    kraken_simulator.clock.advance(60)
+    call("CancelOrder", txid=resting)
+    history = call("TradesHistory")
+    trades = history["trades"]
+    assert history["count"] == 3 and [t["ordertxid"] for t in trades.values()] == [third, second, first]
+    newest, middle, _ = trades
+
+    def ordertxids(**bounds: object) -> list[str]:
+        return [t["ordertxid"] for t in call("TradesHistory", **bounds)["trades"].values()]
+
+    assert ordertxids(start=DEFAULT_START_TIME) == [third, second]  # start is exclusive
+    assert ordertxids(end=DEFAULT_START_TIME) == [first]  # end is inclusive
+    assert ordertxids(start=middle) == [third] and ordertxids(end=middle) == [second, first]  # txids, same instant
+    assert ordertxids(ofs=1) == [second, first] and call("TradesHistory", ofs=1)["count"] == 3
+    closed = call("ClosedOrders", userref=7, trades="true")
+    assert closed["count"] == 3 and list(closed["closed"]) == [resting, third, first]
+    assert closed["closed"][resting]["status"] == "canceled"
+    assert closed["closed"][third]["trades"] == [newest]
+    assert "trades" not in closed["closed"][resting]
+    assert call("ClosedOrders", userref=8) == {"closed": {}, "count": 0}
+    assert call("ClosedOrders")["count"] == 4 and open_ not in call("ClosedOrders")["closed"]
+
+
+def test_history_pages_hold_fifty() -> None:
+    entries = [(f"T{i}", float(i // 10)) for i in range(120)]
+    assert page(entries, {}) == ([f"T{i}" for i in range(119, 69, -1)], 120)
+    assert page(entries, {"ofs": "100"}) == ([f"T{i}" for i in range(19, -1, -1)], 120)
+    assert page(entries, {"start": "5", "end": "T64"}) == ([f"T{i}" for i in range(64, 59, -1)], 5)
+
+
+def test_trade_balance_values_the_account_at_the_simulators_prices(kraken_simulator: Simulator) -> None:
+    call = Caller(kraken_simulator)
+    call.order("sell", "0.1")
+    call.order("buy", "1", "limit", "ETHEUR", price="1000.00")
+    balance = {asset: Decimal(amount) for asset, amount in call("Balance").items()}
+    ticker = public(kraken_simulator, "Ticker").json()["result"]
+    btc, eth = (Decimal(ticker[pair]["c"][0]) for pair in ("XXBTZEUR", "XETHZEUR"))  # the last trade price
+    euros = balance["ZEUR"] + balance["XXBT"] * btc + balance["XETH"] * eth
+    total = f"{euros.quantize(Decimal('0.0001'))}"
+    assert call("TradeBalance", asset="ZEUR") == {"eb": total, "tb": total, "m": "0.0000", "uv": "1000.0000",
+                                                  "n": "0.0000", "c": "0.0000", "v": "0.0000", "e": total,
+                                                  "mf": total}
+    in_btc = call("TradeBalance", asset="XXBT")
+    assert in_btc["eb"] == f"{(euros / btc).quantize(Decimal('1E-10'))}"
+    assert in_btc["uv"] == f"{(1000 / btc).quantize(Decimal('1E-10'))}"
+
+
+@pytest.mark.parametrize(("method", "params", "error"), [
+    ("QueryTrades", {}, "EGeneral:Invalid arguments:txid"),
+    ("QueryTrades", {"txid": "THVRQM-33VKH-UCI7BS"}, "EGeneral:Invalid arguments:txid"),
+    ("TradesHistory", {"start": "yesterday"}, "EGeneral:Invalid arguments:start"),
+    ("TradesHistory", {"end": "TUNKNO-WNTRA-DEIDXX"}, "EGeneral:Invalid arguments:end"),
+    ("TradesHistory", {"ofs": "-1"}, "EGeneral:Invalid arguments:ofs"),
+    ("ClosedOrders", {"ofs": "first"}, "EGeneral:Invalid arguments:ofs"),
+    ("ClosedOrders", {"userref": "seven"}, "EGeneral:Invalid arguments:userref"),
+    ("QueryOrders", {"txid": "OUF4EM-FRGI2-MQMWZD", "trades": "true"}, "EOrder:Unknown order"),
+    ("TradeBalance", {"asset": "XXDG"}, "EQuery:Unknown asset"),
+    ("TradeBalance", {}, "EQuery:Unknown asset"),  # Kraken's default is ZUSD, which the simulator does not list
+])
+def test_history_arguments_answer_krakens_errors(kraken_simulator: Simulator, method: str,
+                                                 params: dict[str, str], error: str) -> None:
+    assert Caller(kraken_simulator).response(method, **params).json() == {"error": [error]}
+
+
+def test_trade_history_calls_cost_the_rate_counter_two() -> None:
+    with Simulator(tier="starter") as sim:
+        call = Caller(sim)
+        answers = [call.response("TradesHistory").json()["error"] for _ in range(8)]
+        assert answers == [[]] * 7 + [["EAPI:Rate limit exceeded"]]  # 7 x 2 = 14 of 15
+        assert call.response("ClosedOrders").json()["error"] == []  # costs 1: 15 of 15
 
 
 def test_command_line_prints_its_url_and_serves_until_interrupted() -> None:

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 
 from ..kraken_wire import sign
-from .account import Account, entries
+from .account import Account, Order, entries
 from .clock import SimClock
+from .history import page
 from .market import Market
 from .pairs import PAIRS, SimPair, describe, find_pair, find_pairs
 from .wire import Reject, failure, success
 
 #: Kraken's private-call counter per verification tier: (maximum, decay per second).
 TIERS: Mapping[str, tuple[float, float]] = {"starter": (15.0, 0.33), "intermediate": (20.0, 0.5), "pro": (20.0, 1.0)}
+#: Trade history calls cost Kraken's counter 2 instead of 1.
+HISTORY_CALLS = frozenset({"QueryTrades", "TradesHistory"})
+#: Kraken takes at most this many txids in one QueryTrades call.
+QUERY_TRADES_MAX = 20
+#: TradeBalance's ``asset`` when none is given, at Kraken; the simulator lists no USD, so it is unknown here.
+DEFAULT_TRADE_BALANCE_ASSET = "ZUSD"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -38,7 +45,8 @@ def rfc1123(now: float) -> str:
 
 
 class RateCounter:
-    """Kraken's per-key counter: +1 per private call, draining at ``decay`` per simulated second."""
+    """Kraken's per-key counter: +1 per private call (+2 for trade history), draining at
+    ``decay`` per simulated second."""
 
     def __init__(self, maximum: float, decay: float) -> None:
         self.maximum = maximum
@@ -46,13 +54,13 @@ class RateCounter:
         self.level = 0.0
         self._at: float | None = None
 
-    def hit(self, now: float) -> None:
+    def hit(self, now: float, cost: int = 1) -> None:
         if self._at is not None:
             self.level = max(0.0, self.level - (now - self._at) * self.decay)
         self._at = now
-        if self.level + 1 > self.maximum:
+        if self.level + cost > self.maximum:
             raise Reject("EAPI:Rate limit exceeded")
-        self.level += 1
+        self.level += cost
 
 
 def _amount(form: Form, name: str, decimals: int, too_precise: str) -> Decimal:
@@ -74,6 +82,24 @@ def _userref(form: Form) -> int:
         raise Reject("EGeneral:Invalid arguments:userref") from None
 
 
+def _with_userref(form: Form, orders: Iterable[Order]) -> list[Order]:
+    """The orders placed with the form's ``userref``, or all of them when it names none."""
+    wanted = _userref(form) if form.get("userref") else None
+    return [order for order in orders if wanted is None or order.userref == wanted]
+
+
+def _flag(form: Form, name: str) -> bool:
+    """Kraken's boolean arguments: ``true`` (or ``1``) switches them on."""
+    return form.get(name) in ("true", "1")
+
+
+def _txids(form: Form) -> list[str]:
+    txids = [txid for txid in form.get("txid", "").split(",") if txid]
+    if not txids:
+        raise Reject("EGeneral:Invalid arguments:txid")
+    return txids
+
+
 class Exchange:
     def __init__(self, *, seed: int, clock: SimClock, api_key: str, api_secret: str,
                  balances: Mapping[str, Decimal | str | float] | None = None, tier: str | None = None) -> None:
@@ -91,7 +117,9 @@ class Exchange:
         }
         self._private: dict[str, Callable[[Form, float], Any]] = {
             "AddOrder": self._add_order, "QueryOrders": self._query_orders, "OpenOrders": self._open_orders,
-            "CancelOrder": self._cancel_order, "Balance": self._balance,
+            "CancelOrder": self._cancel_order, "Balance": self._balance, "QueryTrades": self._query_trades,
+            "TradesHistory": self._trades_history, "ClosedOrders": self._closed_orders,
+            "TradeBalance": self._trade_balance,
         }
 
     def __repr__(self) -> str:
@@ -105,14 +133,15 @@ class Exchange:
                 if access == "public" and method in self._public:
                     return success(self._public[method](form, now))
                 if access == "private" and method in self._private:
-                    self._authenticate(f"/0/private/{method}", form, body, headers, now)
+                    self._authenticate(method, form, body, headers, now)
                     self.account.settle(now)
                     return success(self._private[method](form, now))
                 raise Reject("EGeneral:Unknown method")
             except Reject as reject:
                 return failure(reject.error)
 
-    def _authenticate(self, path: str, form: Form, body: bytes, headers: Message, now: float) -> None:
+    def _authenticate(self, method: str, form: Form, body: bytes, headers: Message, now: float) -> None:
+        path = f"/0/private/{method}"
         if headers.get("API-Key") != self.api_key:
             raise Reject("EAPI:Invalid key")
         nonce = form.get("nonce", "")
@@ -125,7 +154,7 @@ class Exchange:
             raise Reject("EAPI:Invalid nonce")
         self.accepted_nonces.append(int(nonce))
         if self.counter is not None:
-            self.counter.hit(now)
+            self.counter.hit(now, 2 if method in HISTORY_CALLS else 1)
 
     def _time(self, form: Form, now: float) -> dict[str, Any]:
         return {"unixtime": int(now), "rfc1123": rfc1123(now)}
@@ -156,7 +185,7 @@ class Exchange:
         price = self._order_price(pair, side, ordertype, form, now)
         userref = _userref(form)
         self.account.check(pair, side, volume, price)
-        if form.get("validate") in ("true", "1"):
+        if _flag(form, "validate"):
             return {"descr": {"order": describe(pair, side, ordertype, volume, price)}}
         limit = price if ordertype == "limit" else Decimal(0)
         order = self.account.place(pair, side, ordertype, volume, limit, userref, now)
@@ -174,17 +203,30 @@ class Exchange:
         return price
 
     def _query_orders(self, form: Form, now: float) -> dict[str, Any]:
-        txids = [txid for txid in form.get("txid", "").split(",") if txid]
-        if not txids:
-            raise Reject("EGeneral:Invalid arguments:txid")
+        txids = _txids(form)
         if any(txid not in self.account.orders for txid in txids):
             raise Reject("EOrder:Unknown order")
-        return entries(self.account.orders[txid] for txid in txids)
+        return entries((self.account.orders[txid] for txid in txids), _flag(form, "trades"))
 
     def _open_orders(self, form: Form, now: float) -> dict[str, Any]:
-        wanted = _userref(form) if form.get("userref") else None
-        return {"open": entries(order for order in self.account.open_orders()
-                                if wanted is None or order.userref == wanted)}
+        return {"open": entries(_with_userref(form, self.account.open_orders()), _flag(form, "trades"))}
+
+    def _closed_orders(self, form: Form, now: float) -> dict[str, Any]:
+        closed = _with_userref(form, self.account.closed_orders())
+        txids, count = page([(order.txid, order.closetm) for order in closed if order.closetm is not None], form)
+        return {"closed": entries((self.account.orders[txid] for txid in txids), _flag(form, "trades")),
+                "count": count}
+
+    def _query_trades(self, form: Form, now: float) -> dict[str, Any]:
+        txids = _txids(form)
+        if len(txids) > QUERY_TRADES_MAX or any(txid not in self.account.trades for txid in txids):
+            raise Reject("EGeneral:Invalid arguments:txid")
+        return {txid: self.account.trades[txid].entry() for txid in txids}
+
+    def _trades_history(self, form: Form, now: float) -> dict[str, Any]:
+        trades = self.account.trades
+        txids, count = page([(trade.txid, trade.time) for trade in trades.values()], form)
+        return {"trades": {txid: trades[txid].entry() for txid in txids}, "count": count}
 
     def _cancel_order(self, form: Form, now: float) -> dict[str, Any]:
         self.account.cancel(form.get("txid", ""), now)
@@ -192,3 +234,6 @@ class Exchange:
 
     def _balance(self, form: Form, now: float) -> dict[str, str]:
         return self.account.balance()
+
+    def _trade_balance(self, form: Form, now: float) -> dict[str, str]:
+        return self.account.trade_balance(form.get("asset") or DEFAULT_TRADE_BALANCE_ASSET, now)

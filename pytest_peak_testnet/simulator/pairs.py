@@ -48,6 +48,10 @@ class SimPair(PairInfo):
         """A price as Kraken writes it for this pair: ``pair_decimals`` places."""
         return f"{value:.{self.pair_decimals}f}"
 
+    def money(self, value: Decimal) -> str:
+        """A cost or fee as Kraken writes it for this pair: ``cost_decimals`` places."""
+        return f"{value:.{self.cost_decimals}f}"
+
 
 PAIRS: dict[str, SimPair] = {
     pair.pair_id: pair

@@ -1,8 +1,8 @@
 """A Kraken-compatible HTTP server on 127.0.0.1, for tests and for recording sessions offline.
 
 Kraken's paths: ``GET|POST /0/public/{Time,AssetPairs,Ticker,OHLC}`` and
-``POST /0/private/{AddOrder,QueryOrders,OpenOrders,CancelOrder,Balance}``, with Kraken's
-envelopes and error strings. Private calls must be signed with the simulator's credentials,
+``POST /0/private/{AddOrder,QueryOrders,OpenOrders,CancelOrder,Balance,QueryTrades,TradesHistory,
+ClosedOrders,TradeBalance}``, with Kraken's envelopes and error strings. Private calls must be signed with the simulator's credentials,
 by default ``DEFAULT_API_KEY`` / ``DEFAULT_API_SECRET`` (Kraken's published example secret;
 neither is a real credential).
 
