@@ -20,7 +20,8 @@ order was rejected). After a read timeout, a dropped connection, a 5xx or a garb
 the order may already be on the book, and a blind resend could place it twice; the client
 then raises at once, saying so, and the caller decides with ``open_orders()`` /
 ``query_orders()`` (pass ``userref`` to find it). A validate-only AddOrder places nothing
-and is retried like a read. CancelOrder is retried like a read: cancelling twice cannot
+and is retried like a read, as are the account's history reads (QueryOrders, QueryTrades,
+TradesHistory, ClosedOrders, TradeBalance). CancelOrder is retried like a read: cancelling twice cannot
 trade, it can only answer ``OrderNotFound`` the second time.
 
 Each attempt gets a fresh nonce and signature, waits for the client-side rate limit
@@ -40,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
@@ -67,23 +68,31 @@ from .kraken_errors import (
 from .kraken_wire import (
     OHLCPage,
     OrderInfo,
+    OrderPrice,
     OrderResult,
     OrderType,
     PairInfo,
     Side,
     Ticker,
+    TradeBalance,
+    TradeInfo,
     integer,
     parse_asset_pairs,
     parse_balance,
+    parse_closed_orders,
     parse_ohlc,
     parse_orders,
     parse_ticker,
+    parse_trade_balance,
+    parse_trades,
+    parse_trades_history,
     parsed,
     prepare_order,
     sign,
 )
 
-__all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderResult", "PairInfo", "Ticker", "sign"]
+__all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
+           "TradeBalance", "TradeInfo", "sign"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +103,18 @@ BACKOFF_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 16.0
 #: Kraken accepts at most this many txids in one QueryOrders call.
 QUERY_ORDERS_BATCH = 50
+#: ... and at most this many in one QueryTrades call.
+QUERY_TRADES_BATCH = 20
+
+T = TypeVar("T")
+#: A history bound as Kraken takes it: a unix time, or the txid of an order or trade.
+Bound = float | str | None
+
+
+def optional_params(**params: Any) -> dict[str, Any]:
+    """Kraken's optional arguments: left out when None or False, ``true`` when True."""
+    return {name: "true" if value is True else value for name, value in params.items()
+            if value is not None and value is not False}
 
 
 class _Transient(Exception):
@@ -218,14 +239,28 @@ class KrakenTestnetClient:
         return parsed(lambda r: OrderResult(description=r["descr"]["order"], txids=tuple(r.get("txid", ())),
                                              validated=validate, warnings=warnings), result)
 
-    def query_orders(self, txids: Iterable[str]) -> dict[str, OrderInfo]:
-        ids = list(txids)
-        orders: dict[str, OrderInfo] = {}
-        for start in range(0, len(ids), QUERY_ORDERS_BATCH):
-            result, _ = self._call("QueryOrders", {"txid": ",".join(ids[start:start + QUERY_ORDERS_BATCH])},
-                                   private=True)
-            orders.update(parsed(parse_orders, result))
-        return orders
+    def query_orders(self, txids: Iterable[str], trades: bool = False) -> dict[str, OrderInfo]:
+        """Orders by txid; ``trades`` also lists each order's fills in ``OrderInfo.trades``."""
+        return self._batched("QueryOrders", txids, QUERY_ORDERS_BATCH, parse_orders, optional_params(trades=trades))
+
+    def query_trades(self, txids: Iterable[str]) -> dict[str, TradeInfo]:
+        """Fills by trade id, e.g. the ids ``query_orders(..., trades=True)`` lists."""
+        return self._batched("QueryTrades", txids, QUERY_TRADES_BATCH, parse_trades, {})
+
+    def trades_history(self, start: Bound = None, end: Bound = None,
+                       ofs: int | None = None) -> tuple[dict[str, TradeInfo], int]:
+        """One page (Kraken's 50, newest first) of fills after ``start`` up to ``end``
+        inclusive, from offset ``ofs``, and how many match in all."""
+        result, _ = self._call("TradesHistory", optional_params(start=start, end=end, ofs=ofs), private=True)
+        return parsed(parse_trades_history, result)
+
+    def closed_orders(self, start: Bound = None, end: Bound = None, userref: int | None = None,
+                      ofs: int | None = None, trades: bool = False) -> tuple[dict[str, OrderInfo], int]:
+        """One page (Kraken's 50, newest first) of closed and canceled orders, optionally only
+        those placed with ``userref``, and how many match in all."""
+        params = optional_params(start=start, end=end, userref=userref, ofs=ofs, trades=trades)
+        result, _ = self._call("ClosedOrders", params, private=True)
+        return parsed(parse_closed_orders, result)
 
     def open_orders(self) -> dict[str, OrderInfo]:
         result, _ = self._call("OpenOrders", private=True)
@@ -238,6 +273,21 @@ class KrakenTestnetClient:
     def balance(self) -> dict[str, Decimal]:
         result, _ = self._call("Balance", private=True)
         return parsed(parse_balance, result)
+
+    def trade_balance(self, asset: str = "ZEUR") -> TradeBalance:
+        """The account valued in ``asset`` by Kraken (whose own default, ZUSD, a EUR desk rarely wants)."""
+        result, _ = self._call("TradeBalance", {"asset": asset}, private=True)
+        return parsed(parse_trade_balance, result, asset)
+
+    def _batched(self, method: str, txids: Iterable[str], size: int, parse: Callable[[Any], dict[str, T]],
+                 params: Mapping[str, Any]) -> dict[str, T]:
+        """``method`` over ``txids`` in calls of at most ``size`` ids, the answers merged."""
+        ids = list(txids)
+        found: dict[str, T] = {}
+        for start in range(0, len(ids), size):
+            result, _ = self._call(method, {**params, "txid": ",".join(ids[start:start + size])}, private=True)
+            found.update(parsed(parse, result))
+        return found
 
     # -- transport ---------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ class BadRequest(ExchangeError):
 
 
 class BadSymbol(BadRequest):
-    """A pair Kraken (or the client's AssetPairs cache) does not know."""
+    """A pair or asset Kraken (or the client's AssetPairs cache) does not know."""
 
 
 class InsufficientFunds(ExchangeError):
@@ -110,6 +110,7 @@ EXACT: Mapping[str, type[KrakenError]] = {
     "EOrder:Insufficient funds": InsufficientFunds,
     "EOrder:Unknown order": OrderNotFound,
     "EQuery:Unknown asset pair": BadSymbol,
+    "EQuery:Unknown asset": BadSymbol,
 }
 #: Prefixes for strings with a variable tail (``EGeneral:Invalid arguments:volume``) and for
 #: categories as a whole; the longest matching prefix wins.

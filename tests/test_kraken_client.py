@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -132,6 +133,81 @@ def test_orders_stay_consistent_across_private_endpoints(make_client: MakeClient
     with pytest.raises(InsufficientFunds):
         client.add_order("BTC/EUR", "buy", "market", "100")
     assert len(kraken_simulator.exchange.accepted_nonces) == 13  # every private call above, signed and accepted
+
+
+CENT = Decimal("0.0001")  # the simulator's EUR balance decimals, to which it books every fill
+
+
+def test_exchange_fills_fees_and_balances_add_up_exactly(make_client: MakeClient,
+                                                          kraken_simulator: Simulator) -> None:
+    client = make_client(**LIVE)
+    before, ask = client.balance(), client.ticker("BTC/EUR").ask
+    buy = client.add_order("BTC/EUR", "buy", "market", "0.02", userref=11)
+    kraken_simulator.clock.advance(90)
+    bid = client.ticker("BTC/EUR").bid
+    sell = client.add_order("BTC/EUR", "sell", "market", "0.015", userref=11)
+    after = client.balance()
+    orders = client.query_orders([*buy.txids, *sell.txids], trades=True)
+    assert all(len(order.trades) == 1 for order in orders.values())
+    assert client.query_orders(buy.txids)[buy.txids[0]].trades == ()  # listed only when asked for
+    trades = client.query_trades(tid for order in orders.values() for tid in order.trades)
+    bought, sold = (trades[orders[result.txids[0]].trades[0]] for result in (buy, sell))
+    assert (bought.side, bought.price, bought.volume, bought.maker) == ("buy", ask, Decimal("0.02"), False)
+    assert (sold.side, sold.price, sold.volume, sold.maker) == ("sell", bid, Decimal("0.015"), False)
+    for trade in (bought, sold):
+        order = orders[trade.ordertxid]
+        assert (order.status, order.volume_executed, order.cost, order.fee) == (
+            "closed", trade.volume, trade.cost, trade.fee)
+        assert trade.cost == (trade.price * trade.volume).quantize(CENT)
+        assert trade.fee == (trade.cost * Decimal("0.0026")).quantize(CENT)
+        assert (trade.pair, trade.ordertype, trade.margin, trade.time) == ("XXBTZEUR", "market", Decimal(0), order.closetm)
+    assert after["XXBT"] - before["XXBT"] == bought.volume - sold.volume
+    assert after["ZEUR"] - before["ZEUR"] == sold.cost - sold.fee - bought.cost - bought.fee
+    history, count = client.trades_history()
+    assert count == 2 and list(history.values()) == [sold, bought]  # newest first
+    assert client.trades_history(start=bought.time) == ({sold.txid: sold}, 1)
+    assert client.trades_history(end=bought.txid) == ({bought.txid: bought}, 1)
+    assert client.trades_history(ofs=1) == ({bought.txid: bought}, 2)
+    closed, count = client.closed_orders(userref=11, trades=True)
+    assert count == 2 and closed == {sell.txids[0]: orders[sell.txids[0]], buy.txids[0]: orders[buy.txids[0]]}
+    assert list(closed) == [sell.txids[0], buy.txids[0]]
+    assert client.closed_orders(userref=12) == ({}, 0)
+
+
+def test_query_trades_asks_twenty_at_a_time(make_client: MakeClient, kraken_simulator: Simulator) -> None:
+    sizes: list[int] = []
+
+    def count_txids(response: requests.Response, **_: Any) -> None:
+        if response.request.path_url == "/0/private/QueryTrades":
+            sizes.append(len(parse_qs(str(response.request.body))["txid"][0].split(",")))
+
+    session = requests.Session()
+    session.hooks["response"].append(count_txids)
+    client = make_client(session=session, **LIVE)
+    for _ in range(21):
+        client.add_order("BTC/EUR", "buy", "market", "0.0001")
+    history, count = client.trades_history()
+    assert count == 21 and client.query_trades(history) == history
+    assert sizes == [20, 1]  # the simulator, like Kraken, refuses more than 20
+    with pytest.raises(BadRequest, match="EGeneral:Invalid arguments:txid"):
+        client.query_trades(["THVRQM-33VKH-UCI7BS"])
+
+
+def test_trade_balance_agrees_with_balance_at_the_simulators_prices(make_client: MakeClient) -> None:
+    client = make_client(**LIVE)
+    client.add_order("ETH/EUR", "buy", "market", "0.5")
+    client.add_order("BTC/EUR", "sell", "limit", "0.01", price="99999.9")
+    balance = client.balance()
+    btc, eth = client.ticker("BTC/EUR").last, client.ticker("ETH/EUR").last
+    euros = balance["ZEUR"] + balance["XXBT"] * btc + balance["XETH"] * eth
+    trade_balance = client.trade_balance()
+    assert (trade_balance.asset, trade_balance.eb, trade_balance.uv) == ("ZEUR", euros.quantize(CENT),
+                                                                        Decimal("999.999"))
+    assert trade_balance.tb == trade_balance.e == trade_balance.mf == trade_balance.eb
+    assert (trade_balance.m, trade_balance.n, trade_balance.ml) == (Decimal(0), Decimal(0), None)  # no margin positions
+    assert client.trade_balance("XXBT").eb == (euros / btc).quantize(Decimal("1E-10"))
+    with pytest.raises(BadSymbol, match="EQuery:Unknown asset"):
+        client.trade_balance("ZUSD")
 
 
 def test_live_orders_need_the_second_switch(kraken_simulator: Simulator) -> None:
