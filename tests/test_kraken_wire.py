@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from pytest_peak_testnet.market import Candle
 DOC_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 
 
-def result_of(raw: str) -> object:
+def result_of(raw: str) -> Any:
     return unwrap(json.loads(raw))[0]
 
 
@@ -168,7 +169,7 @@ def test_trades_history_as_documented_with_count_as_string_and_an_older_trade() 
 
 
 def test_query_trades_is_keyed_like_the_history_page() -> None:
-    page = result_of(TRADES)["trades"]  # type: ignore[index]
+    page = result_of(TRADES)["trades"]
     assert parse_trades(page) == parse_trades_history(result_of(TRADES))[0]
     with pytest.raises(BadResponse, match="parse_trades: KeyError 'fee'"):
         parsed(parse_trades, {txid: {k: v for k, v in entry.items() if k != "fee"} for txid, entry in page.items()})
