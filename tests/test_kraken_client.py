@@ -210,6 +210,25 @@ def test_trade_balance_agrees_with_balance_at_the_simulators_prices(make_client:
         client.trade_balance("ZUSD")
 
 
+READS: dict[str, Callable[[KrakenTestnetClient, str], object]] = {
+    "QueryOrders": lambda client, txid: client.query_orders([txid], trades=True),
+    "QueryTrades": lambda client, txid: client.query_trades(client.query_orders([txid], trades=True)[txid].trades),
+    "TradesHistory": lambda client, txid: client.trades_history(),
+    "ClosedOrders": lambda client, txid: client.closed_orders(),
+    "TradeBalance": lambda client, txid: client.trade_balance(),
+}
+
+
+@pytest.mark.parametrize("method", READS)
+def test_history_reads_are_retried_even_after_a_fault_that_may_have_reached_kraken(
+        make_client: MakeClient, fake_time: FakeTime, kraken_simulator: Simulator, method: str) -> None:
+    client = make_client(**LIVE)
+    (txid,) = client.add_order("BTC/EUR", "buy", "market", "0.01").txids
+    kraken_simulator.faults.http_error(503, method=method)
+    assert READS[method](client, txid)
+    assert fake_time.sleeps == [1.0] and kraken_simulator.faults.pending == 0
+
+
 def test_live_orders_need_the_second_switch(kraken_simulator: Simulator) -> None:
     with pytest.raises(ConfigError, match="allow_live_orders"):
         KrakenTestnetClient(kraken_simulator.config(validate_only=False))
