@@ -20,9 +20,10 @@ order was rejected). After a read timeout, a dropped connection, a 5xx or a garb
 the order may already be on the book, and a blind resend could place it twice; the client
 then raises at once, saying so, and the caller decides with ``open_orders()`` /
 ``query_orders()`` (pass ``userref`` to find it). A validate-only AddOrder places nothing
-and is retried like a read, as are the account's history reads (QueryOrders, QueryTrades,
-TradesHistory, ClosedOrders, TradeBalance). CancelOrder is retried like a read: cancelling twice cannot
-trade, it can only answer ``OrderNotFound`` the second time.
+and is retried like a read. So are the account's records (QueryOrders, QueryTrades,
+TradesHistory, ClosedOrders, TradeBalance), which change nothing. CancelOrder is retried
+like a read: cancelling twice cannot trade, it can only answer ``OrderNotFound`` the
+second time.
 
 Each attempt gets a fresh nonce and signature, waits for the client-side rate limit
 (``rate_limit_ms`` between any two requests) and sends signed requests one at a time, so

@@ -127,7 +127,7 @@ class OrderInfo:
     opentm: float
     closetm: float | None
     description: str
-    #: Triggered stop and limit prices; None when the answer leaves them out.
+    #: The stop price and the limit price a triggered order got; None when the answer leaves them out.
     stopprice: Decimal | None
     limitprice: Decimal | None
     reason: str | None  # why Kraken closed or canceled the order, when it says

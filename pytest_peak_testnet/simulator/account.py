@@ -30,7 +30,7 @@ SPOT_POSTXID = "TKH2SE-M7IF5-CFI7LT"
 VALUATION_ASSET = "ZEUR"
 
 
-def txid(rng: random.Random, prefix: str) -> str:
+def new_txid(rng: random.Random, prefix: str) -> str:
     """Kraken's id shape, 6-5-6 characters: ``O`` (order) or ``T`` (trade) and 16 drawn ones."""
     chars = "".join(rng.choice(TXID_ALPHABET) for _ in range(16))
     return f"{prefix}{chars[:5]}-{chars[5:10]}-{chars[10:]}"
@@ -142,7 +142,7 @@ class Account:
 
     def place(self, pair: SimPair, side: str, ordertype: str, volume: Decimal, limit: Decimal, userref: int,
               now: float) -> Order:
-        order = Order(txid(self._txid_rng, "O"), pair, side, ordertype, volume, limit, userref, now)
+        order = Order(new_txid(self._txid_rng, "O"), pair, side, ordertype, volume, limit, userref, now)
         self.orders[order.txid] = order
         bid, ask = self.market.book(pair, now)
         touch = ask if side == "buy" else bid
@@ -174,7 +174,7 @@ class Account:
         sign = 1 if order.side == "buy" else -1
         self._credit(pair.base, sign * order.volume)
         self._credit(pair.quote, -sign * cost - fee)
-        trade = Trade(txid(self._trade_rng, "T"), order, now, price, order.volume, cost, fee, maker,
+        trade = Trade(new_txid(self._trade_rng, "T"), order, now, price, order.volume, cost, fee, maker,
                       len(self.trades) + 1)
         self.trades[trade.txid] = trade
         order.trades.append(trade.txid)
