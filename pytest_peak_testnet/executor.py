@@ -54,6 +54,8 @@ class Outcome:
     by: str | None = None
     reason: str | None = None
     description: str | None = None
+    #: The exchange's ids of a placed order (none for a validated one).
+    txids: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -94,7 +96,8 @@ class TestnetExchangeOrderExecutor:
                 outcome = Outcome("rejected", by="exchange", reason=str(exc))
             else:
                 self.tally.accepted += 1
-                outcome = Outcome("validated" if result.validated else "placed", description=result.description)
+                outcome = Outcome("validated" if result.validated else "placed", description=result.description,
+                                  txids=result.txids)
         self._log.write("order_outcome", order.time, side=order.side, status=outcome.status, by=outcome.by,
-                        reason=outcome.reason, description=outcome.description)
+                        reason=outcome.reason, description=outcome.description, txids=list(outcome.txids))
         return outcome

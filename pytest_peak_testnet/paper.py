@@ -29,19 +29,19 @@ SECONDS_PER_DAY = 86_400
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One fill. ``price`` includes slippage; ``realized_pnl`` is what a sell realized after
-    both trades' fees (zero for a buy)."""
+    """One fill. ``price`` includes slippage; ``notional`` is what it cost or paid before the
+    fee (``volume * price`` when simulated, the exchange's ``cost`` for a real fill);
+    ``realized_pnl`` is what a sell realized after both trades' fees (zero for a buy);
+    ``trade`` is the exchange's trade id of a real fill."""
 
     side: Side
     volume: Decimal
     price: Decimal
+    notional: Decimal
     fee: Decimal
     time: int
     realized_pnl: Decimal
-
-    @property
-    def notional(self) -> Decimal:
-        return BOOKS.multiply(self.volume, self.price)
+    trade: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,13 +202,15 @@ class PaperAccount:
         volume = min(volume, self._affordable(fill_price) if side == "buy" else self._position)
         if volume <= 0:
             return None
-        return self.record(side, volume, fill_price, BOOKS.multiply(BOOKS.multiply(volume, fill_price), self._fee_rate),
-                           time)
+        notional = BOOKS.multiply(volume, fill_price)
+        return self.record(side, volume, fill_price, notional, BOOKS.multiply(notional, self._fee_rate), time)
 
-    def record(self, side: Side, volume: Decimal, price: Decimal, fee: Decimal, time: int) -> Fill:
-        """Book a fill whose price and fee are known: simulated here, or the exchange's."""
+    def record(self, side: Side, volume: Decimal, price: Decimal, notional: Decimal, fee: Decimal, time: int,
+               trade: str | None = None) -> Fill:
+        """Book a fill whose price, notional and fee are known: simulated here, or the
+        exchange's own (its ``cost`` is the notional; it may differ from volume * price in
+        the last cent)."""
         with localcontext(BOOKS):
-            notional = volume * price
             realized = ZERO
             if side == "buy":
                 self._cash -= notional + fee
@@ -223,7 +225,7 @@ class PaperAccount:
                 self._realized += realized
             self._fees += fee
             self._notional += notional
-        fill = Fill(side, volume, price, fee, time, realized)
+        fill = Fill(side, volume, price, notional, fee, time, realized, trade)
         self.fills.append(fill)
         self._trip.append(fill)
         if not self._position:

@@ -2,7 +2,11 @@
 
 Validate-only orders never fill, so fills are simulated on a paper account: an accepted
 order fills at the *next* candle's open (the first price the market offers after the
-decision, so there is no look-ahead), with slippage and fees. Time is the exchange's:
+decision, so there is no look-ahead), with slippage and fees. With live orders
+(``validate_only = false`` and ``allow_live_orders = true``) nothing is invented: each
+placed order is queried back (QueryOrders with its trades, then QueryTrades) right after it
+is placed and at every candle until it is closed, and the account books the exchange's own
+fills: its volumes, prices, costs and fees. Time is the exchange's:
 the session stops when the server clock passes the planned duration, and the clock only
 decides how waiting happens (real, instant in a replay, or by advancing the simulator).
 
@@ -28,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .clock import Clock
 from .config import TIMEFRAMES, SessionConfig
@@ -44,6 +48,8 @@ from .runlog import RunLog
 from .strategies import Strategy
 
 DURATION_ELAPSED = "DURATION_ELAPSED"
+#: Kraken order statuses after which no more fills can come.
+FINAL_STATUSES = frozenset({"closed", "canceled", "expired"})
 #: The sell that closes a position may be worth this much more than the buy that opened it
 #: (a 5 % rise) and still fit the run's notional.
 SELL_HEADROOM = Decimal("1.05")
@@ -65,8 +71,10 @@ class Trader:
     order and calls ``accepted`` if the exchange took it."""
 
     def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, pair: PairInfo,
-                 max_order_notional: Decimal) -> None:
+                 max_order_notional: Decimal, simulate_fills: bool = True) -> None:
         self.profile = profile
+        #: False with live orders: the exchange's fills are booked through ``paper.record``.
+        self.simulate_fills = simulate_fills
         self.strategy = strategy
         self.pair = pair
         self.paper = PaperAccount(settings, Decimal(1).scaleb(-pair.lot_decimals))
@@ -79,13 +87,17 @@ class Trader:
         self.trades = 0
         self.candles = 0
         self._pending: OrderRequest | None = None
-        self._last: Candle | None = None
+        #: Placed orders the exchange has not closed yet, by txid (live orders only).
+        self.placed: dict[str, OrderRequest] = {}
 
     @property
     def spent_notional(self) -> Decimal:
-        """Filled notional, plus an accepted order not filled yet at its order price."""
-        pending = self._pending
-        return self.paper.notional if pending is None else BOOKS.add(self.paper.notional, pending.notional)
+        """Filled notional, plus accepted orders not filled (or not closed) yet at their
+        order price: conservative while the exchange has not said what they cost."""
+        total = self.paper.notional
+        for order in ([self._pending] if self._pending else []) + list(self.placed.values()):
+            total = BOOKS.add(total, order.notional)
+        return total
 
     def warm(self, candle: Candle) -> None:
         """A candle from before the start: history for the strategy, never an order."""
@@ -95,7 +107,6 @@ class Trader:
         """``last``: no candle will follow this one within the run, so nothing could fill
         an order sent now."""
         self.candles += 1
-        self._last = candle
         paper = self.paper
         pending, self._pending = self._pending, None
         if pending is not None:
@@ -129,10 +140,13 @@ class Trader:
                     f"> {p.max_notional:.2f})")
         return OrderRequest("buy", volume, price, candle.time)
 
-    def accepted(self, order: OrderRequest) -> None:
-        """The exchange took ``order``: it fills at the next open, or now at this close."""
+    def accepted(self, order: OrderRequest, txids: tuple[str, ...] = ()) -> None:
+        """The exchange took ``order``. Simulated, it fills at the next open (or now at this
+        close); placed, it waits in ``placed`` for the exchange's fills."""
         self.trades += 1
-        if order.at_close:
+        if not self.simulate_fills:
+            self.placed.update(dict.fromkeys(txids, order))
+        elif order.at_close:
             self.paper.fill(order.side, order.volume, order.price, order.time)
         else:
             self._pending = order
@@ -210,6 +224,7 @@ class Session:
         self.log = log
         self.rejections: list[Rejection] = []
         self._trader: Trader | None = None
+        self._booked: set[str] = set()  # trade ids already in the account
 
     @property
     def spent_notional(self) -> Decimal:
@@ -224,7 +239,8 @@ class Session:
         started = self.client.server_time()
         end = started + p.duration_minutes * 60
         pair = self.client.pair_info(p.symbol)
-        trader = self._trader = Trader(p, self.strategy, self.settings, pair, self.max_order_notional)
+        trader = self._trader = Trader(p, self.strategy, self.settings, pair, self.max_order_notional,
+                                       simulate_fills=self.executor.validate_only)
         self.log.write("run_started", started, profile=p.name, strategy=p.strategy, symbol=p.symbol,
                        timeframe=p.timeframe, duration_minutes=p.duration_minutes, max_notional=p.max_notional,
                        max_trades=p.max_trades, validate_only=self.executor.validate_only)
@@ -262,6 +278,7 @@ class Session:
         """A stop reason when the run's own caps end it."""
         fills = trader.paper.fills
         logged = len(fills)
+        self._book_exchange_fills(trader)
         step = trader.on_candle(candle, last)
         if isinstance(step, str):
             self.log.write("limit_reached", candle.time, reason=step)
@@ -270,10 +287,29 @@ class Session:
             state = RiskState(exposure=BOOKS.multiply(paper.position, candle.close), daily_loss=paper.daily_loss)
             outcome: Outcome = self.executor.submit(step, state)
             if outcome.accepted:
-                trader.accepted(step)
+                trader.accepted(step, outcome.txids)
+                self._book_exchange_fills(trader)
             else:
                 self.rejections.append(Rejection(step.time, step.side, outcome.by or "?", outcome.reason or ""))
         for fill in fills[logged:]:
-            self.log.write("fill", fill.time, side=fill.side, volume=fill.volume, price=fill.price, fee=fill.fee,
-                           realized_pnl=fill.realized_pnl)
+            self.log.write("fill", fill.time, side=fill.side, volume=fill.volume, price=fill.price,
+                           notional=fill.notional, fee=fill.fee, realized_pnl=fill.realized_pnl, trade=fill.trade)
         return step if isinstance(step, str) else None
+
+    def _book_exchange_fills(self, trader: Trader) -> None:
+        """Live orders: ask the exchange what became of the placed orders, book their new
+        fills in the order they happened, and forget the orders it has closed."""
+        if not trader.placed:
+            return
+        orders = self.client.query_orders(trader.placed, trades=True)
+        new = [trade for info in orders.values() for trade in info.trades if trade not in self._booked]
+        if new:
+            trades = self.client.query_trades(new)
+            for trade in sorted(trades.values(), key=lambda t: (t.time, t.txid)):
+                side: Literal["buy", "sell"] = "buy" if trade.side == "buy" else "sell"
+                trader.paper.record(side, trade.volume, trade.price, trade.cost, trade.fee, int(trade.time),
+                                    trade=trade.txid)
+                self._booked.add(trade.txid)
+        for txid, info in orders.items():
+            if info.status in FINAL_STATUSES:
+                del trader.placed[txid]

@@ -221,3 +221,39 @@ def test_recording_against_a_running_simulator_takes_keys_from_the_environment(
     recorded.assert_outcomes(passed=1)
     recorded.stdout.fnmatch_lines(["external: DURATION_ELAPSED, * trade*, *"])
     assert "/0/private/AddOrder" in (project.path / "cassettes" / "external.json").read_text()
+
+
+def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, kraken_simulator: Simulator,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate_only = false with allow_live_orders: the simulator places and fills the
+    orders at its own book with its own fees, and the run's figures are exactly those."""
+    config = project.path / "config" / "config.toml"
+    config.write_text(config.read_text().replace("validate_only = true\nallow_live_orders = false",
+                                                 "validate_only = false\nallow_live_orders = true"))
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
+    write_profile(project, "placed", duration_minutes=45, max_notional=300.0, max_trades=6, close_at_end=True,
+                  params={"fast": 3, "slow": 7})
+    result = project.runpytest("--testnet-profile", "placed", "--testnet-record-mode=all",
+                               "--testnet-base-url", kraken_simulator.url)
+    result.assert_outcomes(passed=1)
+    fills = run_events(project, "fill")
+    assert fills and all(f["trade"] for f in fills)
+    from pytest_peak_testnet.config import ExchangeConfig
+    from pytest_peak_testnet.kraken import KrakenTestnetClient
+
+    client = KrakenTestnetClient(ExchangeConfig(base_url=kraken_simulator.url, validate_only=False,
+                                                allow_live_orders=True, rate_limit_ms=0))
+    trades, count = client.trades_history()
+    assert count == len(fills)
+    for fill in fills:
+        trade = trades[fill["trade"]]
+        assert (Decimal(fill["volume"]), Decimal(fill["price"]), Decimal(fill["notional"]), Decimal(fill["fee"])) == \
+            (trade.volume, trade.price, trade.cost, trade.fee)
+    [finished] = run_events(project, "run_finished")
+    metrics = finished["metrics"]
+    assert Decimal(metrics["fees"]) == sum(t.fee for t in trades.values())
+    assert Decimal(metrics["open_volume"]) == 0  # closed at the end, by the exchange's fills
+    # Cash on the exchange moved by exactly the realized PnL the run reports.
+    balance = client.balance()
+    assert balance["ZEUR"] - 10_000 == Decimal(metrics["realized_pnl"])
