@@ -235,16 +235,20 @@ class PaperAccount:
         return fill
 
     def mark(self, price: Decimal, time: int) -> None:
-        """Value the account at ``price``: a point on the equity curve, and the drawdown."""
+        """Value the account at ``price``: a point on the equity curve, and the drawdown. A
+        second mark at the same time (after a fill at that candle's close) replaces it."""
         self._price = price
         equity = self.equity
         day = time // SECONDS_PER_DAY
         if self._day is not None and day != self._day:
             self._day_start_equity = self._curve[-1][1]
         self._day = day
-        self._curve.append((time, equity))
-        if self._position:
-            self._exposed += 1
+        if self._curve and self._curve[-1][0] == time:
+            self._curve[-1] = (time, equity)  # marked again after a fill at this close
+        else:
+            self._curve.append((time, equity))
+            if self._position:
+                self._exposed += 1
         if equity > self._peak:
             self._peak = equity
         drawdown = BOOKS.subtract(self._peak, equity)

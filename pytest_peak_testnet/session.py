@@ -148,6 +148,7 @@ class Trader:
             self.placed.update(dict.fromkeys(txids, order))
         elif order.at_close:
             self.paper.fill(order.side, order.volume, order.price, order.time)
+            self.paper.mark(order.price, order.time)  # the close's fee and slippage show in the curve
         else:
             self._pending = order
 
@@ -288,7 +289,10 @@ class Session:
             outcome: Outcome = self.executor.submit(step, state)
             if outcome.accepted:
                 trader.accepted(step, outcome.txids)
-                self._book_exchange_fills(trader)
+                if not trader.simulate_fills:
+                    self._book_exchange_fills(trader)
+                    if step.at_close:
+                        trader.paper.mark(candle.close, candle.time)
             else:
                 self.rejections.append(Rejection(step.time, step.side, outcome.by or "?", outcome.reason or ""))
         for fill in fills[logged:]:
