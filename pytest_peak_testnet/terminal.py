@@ -30,6 +30,7 @@ def _profile_rows(p: Profile, desk: Desk) -> Iterable[tuple[str, object]]:
     yield "duration", f"{p.duration_minutes} min"
     yield "max notional", f"{p.max_notional:.2f}"
     yield "max trades", p.max_trades
+    yield "at the end", "close the position" if p.close_at_end else "report an open position"
     yield "markers", ", ".join(("testnet", *p.markers))
     if p.description:
         yield "description", p.description

@@ -13,9 +13,10 @@ def test_list_shows_every_profile_and_runs_nothing(project: pytest.Pytester) -> 
     result.stdout.fnmatch_lines([
         "testnet profiles (4) from profiles/ and config/config.toml:",
         "btc_momentum", "  strategy      momentum_1h", "  symbol        BTC/EUR", "  timeframe     5m",
-        "  duration      120 min", "  max notional  1000.00", "  max trades    30", "  markers       testnet",
+        "  duration      120 min", "  max notional  1000.00", "  max trades    30",
+        "  at the end    report an open position", "  markers       testnet",
         "  description   BTC/EUR momentum on 5-minute candles", "  source        profiles/btc_momentum.yaml",
-        "quick_smoke", "*", "  markers       testnet, testnet_smoke",
+        "quick_smoke", "*", "  at the end    close the position", "  markers       testnet, testnet_smoke",
     ])
     assert "passed" not in result.stdout.str()
 
