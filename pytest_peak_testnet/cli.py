@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from . import dashboard, monitor
 from .config import AlertsConfig, DeskConfig, load_config
-from .desk import DEFAULT_CONFIG
+from .activation import DEFAULT_CONFIG
 from .errors import InputError
 from .usage import UsageLedger
 

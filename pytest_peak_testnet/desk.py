@@ -10,10 +10,9 @@ from collections import defaultdict
 from importlib.metadata import entry_points
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
 import pytest
 
+from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk
 from .config import DeskConfig, load_config
 from .errors import InputError
 from .limits import LimitsController
@@ -21,11 +20,6 @@ from .profiles import Profile, apply_overrides, load_profiles, select
 from .strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
 from .usage import UsageLedger
 
-OnBlocked = Literal["skip", "fail"]
-ON_BLOCKED: tuple[OnBlocked, ...] = ("skip", "fail")
-DEFAULT_CONFIG = "config/config.toml"
-DEFAULT_PROFILES_DIR = "profiles"
-DEFAULT_CASSETTES_DIR = "cassettes"
 STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
 
 
@@ -50,51 +44,33 @@ class Desk:
     simulator: bool
     strategies: dict[str, type[Strategy]]
     by_source: dict[Path, list[Profile]] = field(init=False)
-    #: Every folder a profile's source lies under.
-    folders: frozenset[Path] = field(init=False)
 
     def __post_init__(self) -> None:
         grouped: dict[Path, list[Profile]] = defaultdict(list)
         for profile in self.profiles.values():
             grouped[profile.source].append(profile)
         self.by_source = dict(grouped)
-        # Profiles share a few folders: walk up from each folder once, not from each file.
-        folders = {source.parent for source in self.by_source}
-        self.folders = frozenset(up for folder in folders for up in (folder, *folder.parents))
 
-    def may_hold_profiles(self, path: Path) -> bool:
-        """A profile's source, or a folder on the way to one."""
-        return path in self.by_source or path in self.folders
-
-
-DESK = pytest.StashKey[Desk]()
-
-
-def config_path(config: pytest.Config) -> tuple[Path, bool]:
-    """The config file and whether the user chose it (a chosen file must exist)."""
-    chosen = config.getoption("testnet_config") or config.getini("testnet_config")
-    path = Path(chosen or DEFAULT_CONFIG).expanduser()
-    return (path if path.is_absolute() else config.rootpath / path), bool(chosen)
-
-
-def wants_testnet(config: pytest.Config) -> bool:
-    return any(config.getoption(name) for name in ("testnet_profile", "testnet_list", "testnet_budget",
-                                                   "testnet_dry_run", "testnet_override", "testnet_record_mode",
-                                                   "testnet_base_url", "testnet_simulator"))
+    def sources(self, names: list[str]) -> list[Path]:
+        """The files that define these profiles, each once, in the order of the names."""
+        return list(dict.fromkeys(self.profiles[name].source for name in names))
 
 
 def open_desk(config: pytest.Config) -> Desk | None:
-    """Build the desk, or None when this project has no testnet config and asks for none.
+    """Build the desk, or None when this run is not a desk's (``activation.active``).
 
     Raises ``pytest.UsageError`` with the one-line message of any bad input."""
     if DESK in config.stash:
         return config.stash[DESK]
-    path, chosen = config_path(config)
+    found = active(config)
+    if found is None:
+        return None
+    path, holds_desk = found
     root = config.rootpath
     profiles_dir = root / (config.getini("testnet_profiles_dir") or DEFAULT_PROFILES_DIR)
-    if not path.exists() and not chosen and not wants_testnet(config):
-        return None
     try:
+        if not holds_desk and path.exists():
+            raise not_a_desk(path, root)
         desk_config = load_config(path, root)
         profiles = load_profiles(profiles_dir, desk_config, root)
         names = [n.strip() for opt in config.getoption("testnet_profile") or [] for n in opt.split(",") if n.strip()]

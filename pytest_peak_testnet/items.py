@@ -6,13 +6,18 @@ session, teardown settles what was actually used, whatever happened in between.
 
 from __future__ import annotations
 
+import inspect
+import re
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pluggy
 import pytest
 
+from .activation import DESK
 from .cassettes import CassetteError
-from .desk import DESK, Desk
+from .desk import Desk
 from .errors import InputError, display
 from .kraken_errors import KrakenError
 from .limits import Decision
@@ -21,6 +26,10 @@ from .profiles import Profile
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
     from .runner import ProfileRun
+
+#: Frames a user's traceback leaves out: the plugin's own, pytest's and pluggy's. A failure
+#: in the user's code (a conftest strategy, say) shows the user's frames, as a test would.
+MACHINERY = tuple(Path(inspect.getfile(module)).parent for module in (Desk, pytest.Item, pluggy.HookimplMarker))
 
 
 class RunBlocked(Exception):
@@ -54,7 +63,21 @@ class ProfileItem(pytest.Item):
     def desk(self) -> Desk:
         return self.config.stash[DESK]
 
+    @cached_property
+    def line(self) -> int:
+        """The 0-based line that defines the profile: a YAML file's first, or the TOML
+        config's ``[testnet_profiles.NAME]`` header."""
+        if not self.profile.from_config:
+            return 0
+        header = re.compile(rf"""^\s*\[\s*testnet_profiles\s*\.\s*["']?{re.escape(self.profile.name)}["']?\s*\]""")
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return 0
+        return next((n for n, text in enumerate(lines) if header.match(text)), 0)
+
     def setup(self) -> None:
+        __tracebackhide__ = True
         from .runner import ProfileRun
 
         self.run = ProfileRun(self.desk, self.profile, self.nodeid)
@@ -65,6 +88,7 @@ class ProfileItem(pytest.Item):
             pytest.skip(f"testnet limits: {decision}")
 
     def runtest(self) -> None:
+        __tracebackhide__ = True
         assert self.run is not None and self.run.decision is not None
         if not self.run.decision.allowed:
             self.outcome = "blocked"
@@ -93,10 +117,31 @@ class ProfileItem(pytest.Item):
             return "testnet limits blocked this run:\n" + "\n".join(f"  {r}" for r in excinfo.value.decision.reasons)
         if isinstance(excinfo.value, plain_failures()):
             return f"{type(excinfo.value).__name__}: {excinfo.value}"
+        if not self.config.getoption("fulltrace", False):
+            excinfo.traceback = user_frames(excinfo.traceback)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"testnet profile {self.profile.name} ({display(self.profile.source, self.desk.root)})"
+        return self.path, self.line, f"testnet profile {self.profile.name} ({display(self.profile.source, self.desk.root)})"
+
+    def complete(self, report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
+        """What a phase's report says of this profile: a skip is located at the profile's
+        definition (not at the plugin line that raised it), the error goes to the reports,
+        and the teardown report carries the run's record (xdist carries it to the controller)."""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            report.longrepr = (str(self.path), self.line + 1, report.longrepr[2])
+        if report.failed and self.error is None and call.excinfo is not None:
+            error = call.excinfo.value
+            self.error = f"{type(error).__name__}: {error}"
+        if call.when == "teardown" and self.run is not None:
+            report.testnet_run = self.run.record(self.outcome, self.error)  # type: ignore[attr-defined]
+
+
+def user_frames(traceback: Any) -> Any:
+    """``traceback`` (pytest's) without the machinery's frames; all of it when nothing else
+    is left: then the error is the plugin's own."""
+    kept = traceback.filter(lambda entry: not any(Path(entry.path).is_relative_to(f) for f in MACHINERY))
+    return kept or traceback
 
 
 def plain_failures() -> tuple[type[BaseException], ...]:

@@ -1,25 +1,28 @@
-"""pytest hooks and fixtures; each hook hands its work to the module that owns it."""
+"""pytest hooks and fixtures; each hook hands its work to the module that owns it.
+
+pytest imports this module in every run of every project where the plugin is installed,
+most of them not a desk. So it imports pytest and the standard library only (and the
+stdlib-only ``activation`` and ``cassettes``); the desk's modules load in
+``pytest_configure`` once ``activation.active`` says this run is a desk's.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .config import DeskConfig
-from .errors import InputError
+from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, active
 from .cassettes import RECORD_MODES
-from .desk import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_DIR, DESK, ON_BLOCKED, Desk, open_desk
-from .items import ProfileFile, ProfileItem
-from .limits import LimitsController
-from .profiles import PROFILE_SUFFIXES
-from .rendering import ReportError
-from .report import publish
-from .simulator.fixtures import kraken_simulator  # noqa: F401  (a fixture this plugin provides)
-from .terminal import budget, profile_list, session_line, summary_line
-from .usage import UsageLedger
+
+if TYPE_CHECKING:
+    from .config import DeskConfig
+    from .desk import Desk
+    from .limits import LimitsController
+    from .simulator import Simulator
+    from .usage import UsageLedger
 
 MARKERS = {
     "testnet": "a testnet session profile collected by pytest-peak-testnet",
@@ -73,6 +76,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--testnet-list`` and ``--testnet-budget`` answer and exit, like ``--fixtures``."""
     if not (config.getoption("testnet_list") or config.getoption("testnet_budget")):
         return None
+    from .desk import open_desk
+    from .errors import InputError
+    from .terminal import budget, profile_list
+
     desk = open_desk(config)
     assert desk is not None  # asking for either makes open_desk require a config
     try:
@@ -84,64 +91,64 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, text in MARKERS.items():
-        config.addinivalue_line("markers", f"{name}: {text}")
     for ini, choices in (("testnet_on_blocked", ON_BLOCKED), ("testnet_record_mode", RECORD_MODES)):
         value = config.getini(ini)
         if value and value not in choices:
             raise pytest.UsageError(f"ini {ini}: expected one of {', '.join(choices)}, found {value!r}")
-    desk = open_desk(config)
-    if desk is None:
+    if active(config) is None:
         return
+    from .desk import open_desk
+    from .watcher import RunWatcher
+
+    desk = open_desk(config)
+    assert desk is not None
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
     for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
-    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: prune once
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         desk.ledger.prune()
+        if desk.selected is not None:
+            config.args[:] = selection_args(config, desk.sources(desk.selected))
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """``--testnet-profile`` without paths runs profiles only: pytest need not walk (and
-    import) what holds none, such as the test suite it would deselect anyway."""
-    desk = config.stash.get(DESK, None)
-    if desk is None or desk.selected is None or config.args_source is pytest.Config.ArgsSource.ARGS:
-        return None
-    return None if desk.may_hold_profiles(collection_path) else True
+def selection_args(config: pytest.Config, sources: list[Path]) -> list[str]:
+    """What pytest collects under ``--testnet-profile``: the named profiles' files, beside
+    the paths given on the command line (whose other items are then deselected), or alone
+    when none were given (no walking through a test suite only to deselect it)."""
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        return [str(source) for source in sources]
+    given = [Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args]
+    extra = [str(s) for s in sources if not any(s.resolve() == g or g in s.resolve().parents for g in given)]
+    return [*config.args, *extra]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A YAML profile, or the TOML config when it holds profiles: each file is collected
+    when pytest walks to it or is pointed at it, like any test file."""
     desk = parent.config.stash.get(DESK, None)
-    if desk is None or file_path.suffix not in PROFILE_SUFFIXES or file_path not in desk.by_source:
+    if desk is None or file_path not in desk.by_source:
         return None
+    from .items import ProfileFile
+
     return ProfileFile.from_parent(parent, path=file_path)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Bring in profiles pytest did not walk to: TOML-only profiles whenever the profiles
-    folder is collected, and any profile ``--testnet-profile`` names. That option then
-    narrows the run to those profiles, like ``-k`` does. Runs before ``-k``/``-m``."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--testnet-profile`` narrows the run to the profiles it names, the way ``-k`` does."""
     desk = config.stash.get(DESK, None)
-    if desk is None:
+    if desk is None or desk.selected is None:
         return
-    have = {item.nodeid for item in items}
-    profile_dir_collected = any(isinstance(i, ProfileItem) and not i.profile.from_config for i in items)
-    wanted = [p for p in desk.profiles.values()
-              if (desk.selected is not None and p.name in desk.selected)
-              or (p.from_config and profile_dir_collected and desk.selected is None)]
-    for source in dict.fromkeys(p.source for p in wanted):
-        for item in ProfileFile.from_parent(session, path=source).collect():
-            if item.nodeid not in have and item.profile in wanted:
-                items.append(item)
-    if desk.selected is not None:
-        order = {name: n for n, name in enumerate(desk.selected)}
-        keep: list[ProfileItem] = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in order]
-        kept = set(keep)
-        dropped = [i for i in items if i not in kept]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        ordered: list[ProfileItem] = sorted(keep, key=lambda i: order[i.profile.name])
-        items[:] = ordered
+    from .items import ProfileItem
+
+    order = {name: n for n, name in enumerate(desk.selected)}
+    keep = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in order]
+    kept = set(keep)
+    dropped = [i for i in items if i not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = sorted(keep, key=lambda i: order[i.profile.name])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -149,68 +156,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A profile's whole result rides on its teardown report, which xdist carries from the
     worker to the controller intact: the controller writes the one report for everything."""
     report = yield
-    if isinstance(item, ProfileItem):
-        if report.failed and item.error is None and call.excinfo is not None:
-            error = call.excinfo.value
-            item.error = f"{type(error).__name__}: {error}"
-        if call.when == "teardown" and item.run is not None:
-            report.testnet_run = item.run.record(item.outcome, item.error)
+    if item.config.stash.get(DESK, None) is not None:
+        from .items import ProfileItem
+
+        if isinstance(item, ProfileItem):
+            item.complete(report, call)
     return report
-
-
-class RunWatcher:
-    """Registered only when the desk is active: collects profile results (from this
-    process or, under xdist, from the workers) for the summary at the end."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-        #: Every profile run's record, in the order they finished: the summary and the
-        #: reports are both drawn from these.
-        self.runs: list[dict[str, Any]] = []
-        self.session: pytest.Session | None = None
-        self.started = datetime.now(timezone.utc)
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.session, self.started = session, datetime.now(timezone.utc)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        run = getattr(report, "testnet_run", None)
-        if run is not None:
-            self.runs.append(run)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if any(run["decision"] for run in self.runs):
-            self._summary(terminalreporter)
-        if self.runs and not hasattr(terminalreporter.config, "workerinput"):
-            self._publish(terminalreporter)
-
-    def _publish(self, terminalreporter: Any) -> None:
-        """A report that cannot be written fails the session (exit code 4, usage error)
-        rather than pass unseen; the tests' own outcomes are in the lines above it."""
-        try:
-            for line in publish(terminalreporter.config, self.desk, self.runs, self.started):
-                terminalreporter.write_line(line)
-        except ReportError as exc:
-            terminalreporter.write_line(f"testnet report not written: {exc}", red=True)
-            if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
-                self.session.exitstatus = pytest.ExitCode.USAGE_ERROR
-
-    def _summary(self, terminalreporter: Any) -> None:
-        if self.desk.dry_run:
-            terminalreporter.write_sep("-", "testnet dry run: limit decisions")
-            for run in self.runs:
-                if run["decision"]:
-                    terminalreporter.write_line(f"{run['profile']}: {run['decision']['text']}")
-        sessions = [run for run in self.runs if run["result"]]
-        if sessions:
-            terminalreporter.write_sep("-", "testnet sessions")
-            for run in sessions:
-                terminalreporter.write_line(session_line(run))
-        suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
-        try:
-            terminalreporter.write_line(summary_line(self.desk) + suffix)
-        except InputError as exc:
-            terminalreporter.write_line(f"testnet budget unavailable: {exc}", red=True)
 
 
 def _desk(config: pytest.Config) -> Desk:
@@ -236,3 +187,14 @@ def testnet_usage(pytestconfig: pytest.Config) -> UsageLedger:
 def testnet_limits(pytestconfig: pytest.Config) -> LimitsController:
     """The limits controller the profile items ask in setup."""
     return _desk(pytestconfig).limits
+
+
+@pytest.fixture
+def kraken_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """A fresh Kraken simulator on 127.0.0.1 per test, so no state leaks between tests.
+    Options come from indirect parametrization:
+    ``@pytest.mark.parametrize("kraken_simulator", [{"seed": 7}], indirect=True)``."""
+    from .simulator import Simulator
+
+    with Simulator(**getattr(request, "param", {})) as sim:
+        yield sim

@@ -59,13 +59,14 @@ def test_testnet_profile_accepts_repeats_and_commas_and_toml_profiles(project: p
     ])
 
 
-def test_toml_profiles_join_when_the_profiles_folder_is_collected(project: pytest.Pytester) -> None:
+def test_toml_profiles_are_collected_with_their_config_file(project: pytest.Pytester) -> None:
     with (project.path / "config" / "config.toml").open("a") as f:
         f.write('\n[testnet_profiles.toml_only]\nstrategy = "rsi_strategy"\nsymbol = "ETH/EUR"\ntimeframe = "5m"\n'
                 'markers = ["testnet_smoke"]\n')
-    result = project.runpytest("-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles")
+    result = project.runpytest("-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles", "config/config.toml")
     result.assert_outcomes(passed=2, deselected=3)
     result.stdout.fnmatch_lines(["config/config.toml::toml_only PASSED*"])
+    project.runpytest("--testnet-dry-run", "profiles").assert_outcomes(passed=4)
 
 
 def test_unknown_profile_lists_the_known_ones_and_the_closest(project: pytest.Pytester) -> None:
@@ -84,3 +85,55 @@ def test_junitxml_has_a_testcase_per_profile(project: pytest.Pytester) -> None:
     assert set(names) == {"btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke"}
     props = {p.get("name"): p.get("value") for p in names["quick_smoke"].iter("property")}
     assert props["testnet_decision"] == "allowed"
+
+
+TOML_PROFILE = '\n[testnet_profiles.toml_only]\nstrategy = "rsi_strategy"\nsymbol = "ETH/EUR"\ntimeframe = "5m"\n'
+
+
+def add_toml_profile(pytester: pytest.Pytester) -> None:
+    with (pytester.path / "config" / "config.toml").open("a") as f:
+        f.write(TOML_PROFILE)
+
+
+def test_a_node_id_runs_exactly_what_it_names(project: pytest.Pytester) -> None:
+    add_toml_profile(project)
+    result = project.runpytest("--testnet-dry-run", "-v", "profiles/ma_crossover_small.yaml::ma_crossover_small")
+    result.assert_outcomes(passed=1)
+    assert "toml_only" not in result.stdout.str()
+
+
+def test_toml_profile_node_ids_run_back(project: pytest.Pytester) -> None:
+    add_toml_profile(project)
+    collected = project.runpytest("--collect-only", "-q", "profiles", "config/config.toml")
+    collected.stdout.fnmatch_lines(["profiles/quick_smoke.yaml::quick_smoke", "config/config.toml::toml_only",
+                                    "5 tests collected*"])
+    result = project.runpytest("--testnet-dry-run", "-v", "config/config.toml::toml_only")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["config/config.toml::toml_only PASSED*"])
+
+
+def test_testnet_profile_counts_what_pytest_collected(project: pytest.Pytester) -> None:
+    add_toml_profile(project)
+    project.makepyfile(test_plain="def test_plain(): pass")
+    result = project.runpytest("--testnet-profile", "toml_only", "--testnet-dry-run", "test_plain.py")
+    result.stdout.fnmatch_lines(["collected 2 items / 1 deselected / 1 selected"])
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+@pytest.mark.parametrize(("rerun", "outcomes"), [("--lf", {"failed": 2}),
+                                                 ("--ff", {"failed": 2, "passed": 1}),
+                                                 ("--sw", {"failed": 1})])
+def test_reruns_of_failures_keep_toml_and_yaml_profiles(project: pytest.Pytester, rerun: str,
+                                                        outcomes: dict[str, int]) -> None:
+    """Without cassettes both replays fail; each rerun option finds them again by node id."""
+    project.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
+    add_toml_profile(project)
+    project.makepyfile(test_plain="def test_plain(): pass")
+    paths = ("-p", "no:randomly", "config/config.toml", "profiles/quick_smoke.yaml", "test_plain.py")
+    project.runpytest(*paths, *(["--sw"] if rerun == "--sw" else [])).assert_outcomes(
+        **({"failed": 1} if rerun == "--sw" else {"failed": 2, "passed": 1}))
+    result = project.runpytest(rerun, *paths, "-v")
+    result.assert_outcomes(**outcomes)
+    result.stdout.fnmatch_lines(["config/config.toml::toml_only FAILED*"])
+    if rerun == "--lf":
+        result.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])

@@ -1,0 +1,92 @@
+"""Whether this pytest run is a desk's: the plugin acts only where asked.
+
+An installed plugin loads in every project of its environment, most of them not a desk.
+So the plugin stays silent unless the user asked for it (a ``--testnet-*`` option, ini
+``testnet_config``) or the project's config holds a testnet section. This module decides
+that with the standard library only: it runs in every pytest process, and the desk's own
+modules (config schema, profiles, ledger) load only once the answer is yes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pytest
+
+from .errors import display
+
+if TYPE_CHECKING:
+    from .desk import Desk
+
+OnBlocked = Literal["skip", "fail"]
+ON_BLOCKED: tuple[OnBlocked, ...] = ("skip", "fail")
+DEFAULT_CONFIG = "config/config.toml"
+DEFAULT_PROFILES_DIR = "profiles"
+DEFAULT_CASSETTES_DIR = "cassettes"
+#: Top-level TOML keys that make a config a desk's. ``[environment]`` alone does not: the
+#: name is too common for a foreign project's config not to use it.
+DESK_KEYS = ("testnet_", "live_risk_limits", "exchange.kraken_testnet")
+DESK_SECTIONS = "[testnet_limits.*], [testnet_profiles.*], [testnet_session], [exchange.kraken_testnet], ..."
+#: Options that ask for the desk on their own (``--testnet-config`` names the file instead).
+ASKING_OPTIONS = ("testnet_profile", "testnet_list", "testnet_budget", "testnet_dry_run", "testnet_override",
+                  "testnet_record_mode", "testnet_base_url", "testnet_simulator", "testnet_on_blocked",
+                  "testnet_report", "testnet_report_dir", "testnet_report_template", "testnet_dashboard")
+_MENTION = re.compile(r"testnet|live_risk_limits")
+
+DESK = pytest.StashKey["Desk"]()
+_ACTIVE = pytest.StashKey["tuple[Path, bool] | None"]()
+
+
+def config_path(config: pytest.Config) -> tuple[Path, bool]:
+    """The config file and whether the user chose it (a chosen file must be a desk's)."""
+    chosen = config.getoption("testnet_config") or config.getini("testnet_config")
+    path = Path(chosen or DEFAULT_CONFIG).expanduser()
+    return (path if path.is_absolute() else config.rootpath / path), bool(chosen)
+
+
+def asked(config: pytest.Config) -> bool:
+    return any(config.getoption(name) for name in ASKING_OPTIONS)
+
+
+def holds_desk(path: Path) -> bool | None:
+    """Whether the TOML file at ``path`` holds a testnet section; None when it does not
+    exist. A file that mentions none of the names is not parsed at all; one that does but
+    is not valid TOML counts as a desk's, so its author sees the parse error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not _MENTION.search(text):
+        return False
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on 3.10
+        import tomli as tomllib
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return True
+    names = [*raw, *(f"exchange.{sub}" for sub in raw.get("exchange") or () if isinstance(raw["exchange"], dict))]
+    return any(name.startswith(DESK_KEYS) for name in names)
+
+
+def active(config: pytest.Config) -> tuple[Path, bool] | None:
+    """The config to open when this run is a desk's, with whether it holds a testnet
+    section (it may not when the user asked for the desk: ``not_a_desk`` then, once the
+    desk's loader found nothing worse); None when the plugin should stay silent. Decided
+    once per run."""
+    if _ACTIVE not in config.stash:
+        path, chosen = config_path(config)
+        found = holds_desk(path)
+        config.stash[_ACTIVE] = (path, bool(found)) if found or chosen or asked(config) else None
+    return config.stash[_ACTIVE]
+
+
+def not_a_desk(path: Path, root: Path) -> pytest.UsageError:
+    return pytest.UsageError(f"{display(path, root)}: holds no testnet section ({DESK_SECTIONS}); "
+                             "name the desk's config with --testnet-config or ini testnet_config")
