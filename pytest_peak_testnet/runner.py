@@ -32,7 +32,6 @@ from .profiles import Profile
 from .risk import LiveRiskLimits
 from .runlog import RunLog
 from .session import Session, SessionResult
-from .simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 from .strategies import Strategy, make_strategy
 from .usage import Reservation, RunMode, money
 
@@ -126,6 +125,8 @@ class ProfileRun:
         if self.mode == "replay":
             yield self.desk.base_url, credentials, VirtualClock()
         elif self.desk.simulator:
+            from .simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator  # http.server: recordings only
+
             with Simulator() as sim:
                 yield sim.url, {exchange.api_key_env_var: DEFAULT_API_KEY, exchange.api_secret_env_var: DEFAULT_API_SECRET}, \
                     SimulatorClock(sim.url)
