@@ -18,7 +18,10 @@ from urllib.parse import parse_qsl, urlsplit
 if TYPE_CHECKING:
     import requests
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")
+#: vcrpy's record modes, and pytest-recording's ``rewrite``: the cassette is replaced by a
+#: fresh recording, so nothing the session no longer asks for stays in it (``all`` keeps
+#: the old interactions and appends the new ones).
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 #: vcrpy's serializer for each cassette suffix. New recordings are JSON: a replay parses it
 #: 20 to 30 times faster than vcrpy's YAML (0.4 ms against 9 ms for the 60-minute profile's
 #: cassette), and each response body stays on one line in a diff. YAML cassettes still
@@ -89,6 +92,8 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
         return
     from .recording import IndexedCassette, recorder
 
+    if record_mode == "rewrite":
+        path.unlink(missing_ok=True)
     with IndexedCassette.use(**recorder(record_mode, serializer_for(path)).get_merged_config(path=str(path))):
         yield None
 

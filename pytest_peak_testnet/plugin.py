@@ -45,7 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--testnet-on-blocked", choices=ON_BLOCKED,
                     help="report a run the limits block as skipped (default) or failed")
     group.addoption("--testnet-record-mode", choices=RECORD_MODES,
-                    help="vcrpy record mode for the cassettes (default none: replay only, never the network)")
+                    help="cassette record mode: vcrpy's, or rewrite (record afresh, replacing the cassette); "
+                         "default none: replay only, never the network")
     group.addoption("--testnet-base-url", metavar="URL",
                     help="send requests here instead of the config's base_url (a simulator, say)")
     group.addoption("--testnet-simulator", action="store_true",
@@ -53,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("testnet_config", f"the desk's TOML config (default {DEFAULT_CONFIG})")
     parser.addini("testnet_profiles_dir", f"folder of YAML profiles (default {DEFAULT_PROFILES_DIR})")
     parser.addini("testnet_on_blocked", "skip or fail a run the limits block (default skip)")
-    parser.addini("testnet_record_mode", "vcrpy record mode: none (default), once, new_episodes, all")
+    parser.addini("testnet_record_mode", f"cassette record mode: {', '.join(RECORD_MODES)} (default none)")
     parser.addini("testnet_cassettes_dir", f"folder of cassettes (default {DEFAULT_CASSETTES_DIR})")
     group.addoption("--testnet-report", action="store_true",
                     help="write the Markdown and JSON session report even when auto_generate_report is off")

@@ -13,8 +13,10 @@ requests match whatever nonce and signature a later run uses.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
 import vcr
 from vcr.cassette import Cassette
@@ -100,10 +102,14 @@ class IndexedCassette(Cassette):
 
 def _clean_request(request: Any) -> Any:
     """No request headers are kept: matching never reads them, and ``API-Key`` and
-    ``API-Sign`` must never be written. The simulator's control calls are not kept at all."""
+    ``API-Sign`` must never be written. The simulator's control calls are not kept at all.
+    The URI keeps its path and query only: matching never reads the host, and a recording
+    against a simulator on another port must give the same file."""
     if request.path.startswith(CONTROL_PREFIX):
         return None
     request.headers = {}
+    parts = urlsplit(request.uri)
+    request.uri = parts.path + (f"?{parts.query}" if parts.query else "")
     return request
 
 
@@ -113,9 +119,23 @@ def _slim_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+class SortedJSON:
+    """vcrpy's JSON serializer with its keys in a fixed order, so that two recordings of
+    the same session are the same file and a re-recording diffs only where it differs."""
+
+    @staticmethod
+    def serialize(cassette: dict[str, Any]) -> str:
+        return json.dumps(cassette, indent=4, sort_keys=True) + "\n"
+
+    @staticmethod
+    def deserialize(text: str) -> Any:
+        return json.loads(text)
+
+
 def recorder(record_mode: str, serializer: str) -> vcr.VCR:
-    return vcr.VCR(
-        record_mode=record_mode,
+    """``rewrite`` is ``all`` on a cassette removed beforehand (``cassettes.use_cassette``)."""
+    recorder = vcr.VCR(
+        record_mode="all" if record_mode == "rewrite" else record_mode,
         serializer=serializer,
         match_on=MATCH_ON,
         filter_post_data_parameters=sorted(SECRET_FIELDS),
@@ -123,3 +143,5 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         before_record_response=_slim_response,
         decode_compressed_response=True,
     )
+    recorder.register_serializer("json", SortedJSON)  # YAML's dump sorts keys already
+    return recorder

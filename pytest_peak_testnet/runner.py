@@ -81,7 +81,7 @@ class ProfileRun:
 
     @property
     def record_command(self) -> str:
-        return f"pytest --testnet-profile {self.profile.name} --testnet-record-mode=all --testnet-simulator"
+        return f"pytest --testnet-profile {self.profile.name} --testnet-record-mode=rewrite --testnet-simulator"
 
     def strategy(self) -> Strategy:
         p = self.profile

@@ -129,7 +129,7 @@ def test_a_broken_cassette_is_one_line_naming_it(replay_project: pytest.Pytester
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", f"cassette={name}")
     result.assert_outcomes(failed=1)
     result.stdout.re_match_lines([rf"CassetteError: cassette .*{re.escape(name)} {expected}; record it again with: "
-                                  r"pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+                                  r"pytest --testnet-profile quick_smoke --testnet-record-mode=rewrite --testnet-simulator"])
 
 
 def test_a_yaml_cassette_replays_like_its_json_twin(replay_project: pytest.Pytester) -> None:
@@ -145,3 +145,29 @@ def test_a_cassette_must_be_json_or_yaml(replay_project: pytest.Pytester) -> Non
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "cassette=smoke.txt")
     assert error_lines(result) == ["ERROR: --testnet-override: cassette: expected a file name ending in "
                                    ".json or .yaml or .yml, found 'smoke.txt'"]
+
+
+def test_rerecording_against_another_simulator_port_gives_the_same_file(project: pytest.Pytester) -> None:
+    write_profile(project, "rec", duration_minutes=20, params={"fast": 2, "slow": 4})
+    args = ("--testnet-profile", "rec", "--testnet-record-mode=rewrite", "--testnet-simulator")
+    project.runpytest(*args).assert_outcomes(passed=1)
+    path = project.path / "cassettes" / "rec.json"
+    first = path.read_text()
+    project.runpytest(*args).assert_outcomes(passed=1)  # a fresh simulator, on another port
+    assert path.read_text() == first
+    data = json.loads(first)
+    assert {i["request"]["uri"].split("/0/")[0] for i in data["interactions"]} == {""}  # no scheme, host or port
+    assert first == json.dumps(data, indent=4, sort_keys=True) + "\n"
+    project.runpytest("--testnet-profile", "rec").assert_outcomes(passed=1)  # and it replays
+
+
+@pytest.mark.parametrize(("mode", "stale_kept"), [("rewrite", False), ("all", True)])
+def test_rewrite_leaves_nothing_stale(project: pytest.Pytester, mode: str, stale_kept: bool) -> None:
+    write_profile(project, "rec", duration_minutes=20, params={"fast": 2, "slow": 4})
+    path = project.path / "cassettes" / "rec.json"
+    path.parent.mkdir()
+    _cassette(path, ['{"error": [], "result": {}}'], path_="/0/public/Stale")
+    path.write_text(json.dumps(yaml.safe_load(path.read_text())))  # vcrpy reads a .json cassette as JSON
+    project.runpytest("--testnet-profile", "rec", f"--testnet-record-mode={mode}", "--testnet-simulator"
+                      ).assert_outcomes(passed=1)
+    assert ("/0/public/Stale" in path.read_text()) is stale_kept

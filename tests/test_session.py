@@ -70,7 +70,7 @@ def test_missing_cassette_names_it_and_the_record_command(project: pytest.Pytest
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "CassetteError: cassette */cassettes/quick_smoke.json not found; record it with: "
-        "pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+        "pytest --testnet-profile quick_smoke --testnet-record-mode=rewrite --testnet-simulator"])
     assert "Traceback" not in result.stdout.str()
 
 
@@ -82,7 +82,7 @@ def test_unmatched_request_names_cassette_request_and_command(replay_project: py
     result.stdout.fnmatch_lines([
         "CassetteError: cassette */cassettes/quick_smoke.json has no recorded answer for "
         "POST /0/private/AddOrder (pair XXBTZEUR); record it again with: "
-        "pytest --testnet-profile quick_smoke --testnet-record-mode=all --testnet-simulator"])
+        "pytest --testnet-profile quick_smoke --testnet-record-mode=rewrite --testnet-simulator"])
 
 
 def test_record_from_the_simulator_then_replay_the_same_session(project: pytest.Pytester) -> None:
