@@ -49,6 +49,10 @@ class ProfileFile(pytest.File):
 
 
 class ProfileItem(pytest.Item):
+    #: A profile asks for no fixtures. Plugins that act on items with fixtures (pytest-socket
+    #: blocks the network for them) read this to know the item is a test like any other.
+    fixturenames: tuple[str, ...] = ()
+
     def __init__(self, *, profile: Profile, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.profile = profile

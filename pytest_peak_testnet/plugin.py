@@ -64,7 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="render the report with this jinja2 template instead of the shipped one")
     group.addoption("--testnet-dashboard", metavar="PATH",
                     help="write the static HTML budget dashboard here (it is also written beside each report)")
+    # ini mirrors for what a desk fixes once per project; per-run choices stay options only.
+    parser.addini("testnet_report", "write the session report even when auto_generate_report is off", type="bool",
+                  default=False)
     parser.addini("testnet_report_dir", "folder for the session reports (default: the config's reports_dir)")
+    parser.addini("testnet_report_template", "the desk's own jinja2 report template (relative to the rootdir)")
+    parser.addini("testnet_dashboard", "also write the HTML budget dashboard here (relative to the rootdir)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

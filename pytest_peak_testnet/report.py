@@ -48,16 +48,22 @@ class ReportSettings:
 
     @classmethod
     def from_options(cls, config: pytest.Config, desk: Desk) -> ReportSettings:
-        """A report is written when asked on the command line (``--testnet-report`` or
-        ``--testnet-report-dir``) or by ``auto_generate_report``; the ini only says where."""
+        """A report is written when asked (``--testnet-report`` or ini ``testnet_report``,
+        ``--testnet-report-dir``) or by ``auto_generate_report``; ini ``testnet_report_dir``
+        only says where. Ini paths are relative to the rootdir, option paths to the cwd."""
         orchestration = desk.config.orchestration
         asked_dir = config.getoption("testnet_report_dir")
-        template, dashboard = config.getoption("testnet_report_template"), config.getoption("testnet_dashboard")
+
+        def path(name: str) -> Path | None:
+            chosen = config.getoption(name) or config.getini(name)
+            return None if not chosen else (Path.cwd() if config.getoption(name) else desk.root) / chosen
+
         return cls(
-            enabled=bool(config.getoption("testnet_report") or asked_dir or orchestration.auto_generate_report),
+            enabled=bool(config.getoption("testnet_report") or config.getini("testnet_report") or asked_dir
+                         or orchestration.auto_generate_report),
             reports_dir=desk.root / (asked_dir or config.getini("testnet_report_dir") or orchestration.reports_dir),
-            template=None if template is None else Path(template).resolve(),
-            dashboard=None if dashboard is None else Path(dashboard).resolve())
+            template=path("testnet_report_template"),
+            dashboard=path("testnet_dashboard"))
 
 
 def build(desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""A pytester project laid out like a desk's repo: config/, profiles/, the test config."""
+"""A pytester project laid out like a desk's repo: config/, profiles/, the test config.
+
+Inner runs keep collection order (``-p no:randomly``): the tests read their output in order.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def _one_copy_of_the_recording_stack() -> None:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """The shipped profiles and ``config/config.test.toml`` as ``config/config.toml``."""
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
     (pytester.path / "config").mkdir()
     shutil.copy(ROOT / "config" / "config.test.toml", pytester.path / "config" / "config.toml")
     shutil.copytree(ROOT / "profiles", pytester.path / "profiles")

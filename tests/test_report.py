@@ -199,3 +199,13 @@ def test_testnet_dashboard_option_writes_the_page(replay_project: pytest.Pyteste
     result.stdout.fnmatch_lines(["testnet dashboard: site/budget.html"])
     assert "quick_smoke" in (replay_project.path / "site" / "budget.html").read_text()
     assert not (replay_project.path / "reports").exists()
+
+
+def test_ini_mirrors_what_a_desk_fixes_once(replay_project: pytest.Pytester) -> None:
+    (replay_project.path / "desk.md.j2").write_text("# Desk\n\n{{ report.totals.runs }} runs\n")
+    ini = replay_project.path / "tox.ini"
+    ini.write_text(ini.read_text().rstrip("\n") + "\ntestnet_report = true\ntestnet_report_template = desk.md.j2\n"
+                   "testnet_dashboard = site/budget.html\n")
+    replay_project.runpytest("--testnet-profile", "quick_smoke").assert_outcomes(passed=1)
+    assert (replay_project.path / "reports" / "latest.md").read_text().startswith("# Desk\n\n1 runs")
+    assert (replay_project.path / "site" / "budget.html").exists()
