@@ -85,14 +85,15 @@ class Runner:
 
 
 def repo_copy(dest: Path) -> Path:
-    """The repository's tracked project files as they are on disk now."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", *PROJECT_PATHS],
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, listed):
-        src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
+    """The repository's project files as they are on disk now (from a clone or an
+    unpacked sdist alike: no git needed), without bytecode caches."""
+    for top in PROJECT_PATHS:
+        src = ROOT / top
+        files = [src] if src.is_file() else [p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        for path in files:
+            target = dest / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
     return dest
 
 
