@@ -24,11 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pytest  # noqa: E402
-
-import _inproc  # noqa: E402
-from _procs import (  # noqa: E402
-    PARAM_TESTS, TRIVIAL_TEST, Runner, bench_project, call_durations, ma_profile, pytest_project, repo_copy)
+import _inproc
+import pytest
+from _procs import (
+    PARAM_TESTS,
+    TRIVIAL_TEST,
+    Runner,
+    bench_project,
+    call_durations,
+    ma_profile,
+    pytest_project,
+    repo_copy,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 KEPT_HEADING = "## Fixes"
@@ -169,7 +176,7 @@ def table(rows: list[Row]) -> list[str]:
     head = ("figure", "measured", "baseline (same run)", "ratio", "target", "")
     cells = [head] + [(r.figure, r.measured, r.baseline, r.ratio, r.target, r.verdict) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
-    return ["  ".join(c.ljust(w) for c, w in zip(cell, widths)).rstrip() for cell in cells]
+    return ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)).rstrip() for cell in cells]
 
 
 def machine() -> str:

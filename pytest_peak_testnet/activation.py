@@ -36,8 +36,8 @@ ASKING_OPTIONS = ("testnet_profile", "testnet_list", "testnet_budget", "testnet_
                   "testnet_report", "testnet_report_dir", "testnet_report_template", "testnet_dashboard")
 _MENTION = re.compile(r"testnet|live_risk_limits")
 
-DESK = pytest.StashKey["Desk"]()
-_ACTIVE = pytest.StashKey["tuple[Path, bool] | None"]()
+DESK: pytest.StashKey[Desk] = pytest.StashKey()
+_ACTIVE: pytest.StashKey[tuple[Path, bool] | None] = pytest.StashKey()
 
 
 def config_path(config: pytest.Config) -> tuple[Path, bool]:

@@ -8,7 +8,6 @@ SVG, drawn here so the page needs no script to show its figures.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from html import escape
 

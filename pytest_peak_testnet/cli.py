@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import dashboard, monitor
-from .config import AlertsConfig, DeskConfig, load_config
 from .activation import DEFAULT_CONFIG
+from .config import AlertsConfig, DeskConfig, load_config
 from .errors import InputError
 from .usage import UsageLedger
 

@@ -7,9 +7,10 @@ pytest's custom items get no fixtures, so everything an item needs lives here, i
 from __future__ import annotations
 
 from collections import defaultdict
-from importlib.metadata import entry_points
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
+
 import pytest
 
 from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk

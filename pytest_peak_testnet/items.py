@@ -19,9 +19,9 @@ from .activation import DESK
 from .cassettes import CassetteError
 from .desk import Desk
 from .errors import InputError, display
+from .exact import exact
 from .kraken_errors import KrakenError
 from .limits import Decision
-from .exact import exact
 from .profiles import Profile
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs

@@ -118,9 +118,30 @@ class PaperAccount:
     never exceeds the position, and a sell of the whole position leaves exactly zero.
     """
 
-    __slots__ = ("_start", "_fraction", "_fee_rate", "_slippage", "_lot", "_cash", "_position", "_cost",
-                 "_price", "_realized", "_fees", "_notional", "_trip", "_trips", "_curve", "_peak",
-                 "_max_drawdown", "_max_drawdown_pct", "_day", "_day_start_equity", "_exposed", "fills")
+    __slots__ = (
+        "_cash",
+        "_cost",
+        "_curve",
+        "_day",
+        "_day_start_equity",
+        "_exposed",
+        "_fee_rate",
+        "_fees",
+        "_fraction",
+        "_lot",
+        "_max_drawdown",
+        "_max_drawdown_pct",
+        "_notional",
+        "_peak",
+        "_position",
+        "_price",
+        "_realized",
+        "_slippage",
+        "_start",
+        "_trip",
+        "_trips",
+        "fills",
+    )
 
     def __init__(self, config: SessionConfig, lot: Decimal) -> None:
         self._start = config.start_balance

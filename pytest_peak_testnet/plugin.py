@@ -149,12 +149,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     from .items import ProfileItem
 
     order = {name: n for n, name in enumerate(desk.selected)}
-    keep = [i for i in items if isinstance(i, ProfileItem) and i.profile.name in order]
+    profiles = [i for i in items if isinstance(i, ProfileItem)]
+    keep = [i for i in profiles if i.profile.name in order]
     kept = set(keep)
     dropped = [i for i in items if i not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    items[:] = sorted(keep, key=lambda i: order[i.profile.name])
+    ordered: list[ProfileItem] = sorted(keep, key=lambda i: order[i.profile.name])
+    items[:] = ordered
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,7 +12,7 @@ so an edited template is compiled afresh).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ class ReportError(Exception):
     """A template that does not render: one line naming the template, the line and why."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(user_dir: Path | None = None, autoescape: bool = False) -> jinja2.Environment:
     """A user's template folder is searched before the shipped templates, so a user
     template can include the shipped partials (or replace one)."""

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
 from .clock import Clock, SimulatorClock, VirtualClock, WallClock
 from .desk import Desk
+from .exact import exact
 from .executor import TestnetExchangeOrderExecutor
 from .kraken import KrakenTestnetClient
 from .limits import Decision, Plan
-from .exact import exact
 from .profiles import Profile
 from .risk import LiveRiskLimits
 from .runlog import RunLog

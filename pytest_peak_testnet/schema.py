@@ -67,7 +67,7 @@ def build(cls: type[T], data: Mapping[str, Any], where: Where, *, base_dir: Path
     """Instantiate ``cls`` from ``data``; unknown keys, missing required keys and bad values
     raise ``InputError``. ``extra`` supplies fields that do not come from the user (a name,
     a source path). ``base_dir`` anchors relative ``Path`` fields."""
-    hints, all_fields = _schema(cls)
+    hints, all_fields = _schema(cls)  # type: ignore[arg-type]  # typeshed: type[T] is not Hashable; a class is
     fields = {f.name: f for f in all_fields if f.name not in (extra or {})}
     for key in data:
         if key not in fields:

@@ -36,11 +36,11 @@ from typing import Any, Literal
 
 from .clock import Clock
 from .config import TIMEFRAMES, SessionConfig
+from .exact import BOOKS, RATIOS, ZERO, exact, plain
 from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
 from .kraken import KrakenTestnetClient
 from .kraken_wire import PairInfo
 from .market import Candle
-from .exact import BOOKS, RATIOS, ZERO, exact, plain
 from .paper import Metrics, OrderTally, PaperAccount
 from .profiles import Profile
 from .risk import RiskState

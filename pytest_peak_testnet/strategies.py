@@ -93,7 +93,7 @@ class MaCrossover(Strategy):
     so a tie stays a tie however long the run.
     """
 
-    __slots__ = ("_fast", "_slow", "_fast_ring", "_slow_ring", "_count", "_fast_side", "_slow_side", "_side")
+    __slots__ = ("_count", "_fast", "_fast_ring", "_fast_side", "_side", "_slow", "_slow_ring", "_slow_side")
     name = "ma_crossover"
 
     @dataclass(frozen=True)
@@ -170,8 +170,16 @@ class RsiStrategy(Strategy):
     hold those products exactly, so the only rounding is at the 50th digit of the averages.
     """
 
-    __slots__ = ("_period", "_oversold", "_overbought", "_prev", "_seen",
-                 "_avg_gain", "_avg_loss", "_zone")
+    __slots__ = (
+        "_avg_gain",
+        "_avg_loss",
+        "_overbought",
+        "_oversold",
+        "_period",
+        "_prev",
+        "_seen",
+        "_zone",
+    )
     name = "rsi_strategy"
 
     @dataclass(frozen=True)
@@ -250,7 +258,7 @@ class Momentum(Strategy):
     an hour of 1m candles, hence the name. The return is compared without dividing
     (``close > first * (1 + threshold)``), in exact decimals."""
 
-    __slots__ = ("_lookback", "_up", "_down", "_closes", "_zone")
+    __slots__ = ("_closes", "_down", "_lookback", "_up", "_zone")
     name = "momentum_1h"
 
     @dataclass(frozen=True)

@@ -20,8 +20,18 @@ import requests
 from pytest_peak_testnet.errors import ConfigError
 from pytest_peak_testnet.kraken import KrakenTestnetClient
 from pytest_peak_testnet.kraken_errors import (
-    AuthenticationError, BadRequest, BadResponse, BadSymbol, ExchangeNotAvailable, InsufficientFunds, KrakenError,
-    MissingCredentials, NetworkError, OrderNotFound, RateLimitExceeded, RequestTimeout,
+    AuthenticationError,
+    BadRequest,
+    BadResponse,
+    BadSymbol,
+    ExchangeNotAvailable,
+    InsufficientFunds,
+    KrakenError,
+    MissingCredentials,
+    NetworkError,
+    OrderNotFound,
+    RateLimitExceeded,
+    RequestTimeout,
 )
 from pytest_peak_testnet.simulator import Simulator
 
@@ -101,7 +111,7 @@ def test_unsupported_interval_fails_before_sending(client: KrakenTestnetClient) 
         client.ohlc("BTC/EUR", 2)
 
 
-def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient, kraken_simulator: Simulator) -> None:  # noqa: E501
+def test_validate_only_sends_validate_and_places_nothing(make_client: MakeClient, kraken_simulator: Simulator) -> None:
     bodies: list[Any] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, **_: bodies.append(response.request.body))
@@ -283,7 +293,7 @@ FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[KrakenError]]] = 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_transient_failures_are_retried_with_exponential_backoff(client: KrakenTestnetClient, fake_time: FakeTime,
-                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: E501
+                                                                 kraken_simulator: Simulator, fault: str) -> None:
     FAULTS[fault][0](kraken_simulator, 2)
     assert client.balance()["ZEUR"] == Decimal("10000")
     assert fake_time.sleeps == [1.0, 2.0]
@@ -314,13 +324,13 @@ def test_a_slow_answer_times_out_and_the_read_is_retried(make_client: MakeClient
     assert make_client(timeout_seconds=0.2).server_time() > 0
     assert fake_time.sleeps == [1.0]
     kraken_simulator.faults.delay(0.5, method="Time", times=2)
-    with pytest.raises(RequestTimeout, match="no answer within 0.2 s"):
+    with pytest.raises(RequestTimeout, match=r"no answer within 0\.2 s"):
         make_client(timeout_seconds=0.2, max_retries=1).server_time()
 
 
 @pytest.mark.parametrize("fault", ["http 503", "malformed body"])
 def test_a_real_order_is_not_resent_when_it_may_have_been_placed(make_client: MakeClient, fake_time: FakeTime,
-                                                                 kraken_simulator: Simulator, fault: str) -> None:  # noqa: E501
+                                                                 kraken_simulator: Simulator, fault: str) -> None:
     client = make_client(**LIVE)
     client.asset_pairs()
     inject, error = FAULTS[fault]
@@ -366,7 +376,7 @@ def test_connection_refused_is_retried_even_for_a_real_order(make_client: MakeCl
     assert fake_time.sleeps == [1.0, 2.0]
 
 
-def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient, kraken_simulator: Simulator,  # noqa: E501
+def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient, kraken_simulator: Simulator,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     signatures: list[str] = []

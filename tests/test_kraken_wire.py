@@ -14,8 +14,22 @@ import pytest
 
 from pytest_peak_testnet.kraken_errors import BadResponse, InvalidOrder, unwrap
 from pytest_peak_testnet.kraken_wire import (
-    OrderPrice, PairInfo, TradeBalance, TradeInfo, parse_asset_pairs, parse_balance, parse_closed_orders, parse_ohlc,
-    parse_orders, parse_ticker, parse_trade_balance, parse_trades, parse_trades_history, parsed, prepare_order, sign,
+    OrderPrice,
+    PairInfo,
+    TradeBalance,
+    TradeInfo,
+    parse_asset_pairs,
+    parse_balance,
+    parse_closed_orders,
+    parse_ohlc,
+    parse_orders,
+    parse_ticker,
+    parse_trade_balance,
+    parse_trades,
+    parse_trades_history,
+    parsed,
+    prepare_order,
+    sign,
 )
 from pytest_peak_testnet.market import Candle
 

@@ -30,7 +30,7 @@ def test_every_buy_is_closed_by_a_sell_of_exactly_its_volume(replay_project: pyt
     [finished] = run_events(replay_project, "run_finished")
     metrics = finished["metrics"]
     assert [f["side"] for f in fills] == ["buy", "sell"] * (len(fills) // 2) + ["buy"] * (len(fills) % 2)
-    for buy, sell in zip(fills[::2], fills[1::2]):
+    for buy, sell in zip(fills[::2], fills[1::2], strict=False):  # an open last buy has no sell
         assert Decimal(sell["volume"]) == Decimal(buy["volume"])
     assert metrics["round_trips"] == len(fills) // 2 == len(metrics["trips"])
     assert Decimal(metrics["open_volume"]) == (Decimal(fills[-1]["volume"]) if len(fills) % 2 else 0)

@@ -97,7 +97,7 @@ def test_ohlc_windows(kraken_simulator: Simulator, interval: int) -> None:
     assert all(float(row[3]) <= min(float(row[1]), float(row[4])) <= float(row[2]) for row in rows)
 
 
-def test_longer_candles_aggregate_the_minutes_and_since_is_exclusive(kraken_simulator: Simulator) -> None:  # noqa: E501
+def test_longer_candles_aggregate_the_minutes_and_since_is_exclusive(kraken_simulator: Simulator) -> None:
     kraken_simulator.clock.advance(3600 + 30)
     five = public(kraken_simulator, "OHLC", pair="XBTEUR", interval=5).json()["result"]["XXBTZEUR"][-3]
     minutes = public(kraken_simulator, "OHLC", pair="XBTEUR", interval=1, since=five[0] - 60).json()["result"]

@@ -5,7 +5,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from itertools import pairwise
+from typing import Any, ClassVar
 
 import pytest
 
@@ -121,7 +122,7 @@ class TestMaCrossover:
 def reference_rsi(closes: Sequence[float], period: int) -> list[float | None]:
     """Wilder's RSI the long way: seed with plain means, then smooth each step."""
     result: list[float | None] = [None] * min(period, len(closes))
-    changes = [b - a for a, b in zip(closes, closes[1:])]
+    changes = [b - a for a, b in pairwise(closes)]
     gains = [max(c, 0.0) for c in changes]
     losses = [max(-c, 0.0) for c in changes]
     for end in range(period, len(changes) + 1):
@@ -135,7 +136,7 @@ def reference_rsi(closes: Sequence[float], period: int) -> list[float | None]:
 
 
 class TestRsi:
-    CLOSES = [44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.10, 45.42, 45.84, 46.08, 45.89, 46.03, 45.61,
+    CLOSES: ClassVar[list[float]] = [44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.10, 45.42, 45.84, 46.08, 45.89, 46.03, 45.61,
               46.28, 46.28, 46.00, 46.03, 46.41, 46.22, 45.64, 46.21, 46.25, 45.71, 46.45, 45.78, 45.35,
               44.03, 44.18, 44.22, 44.57, 43.42, 42.66, 43.13]
 
@@ -150,7 +151,7 @@ class TestRsi:
         assert values[13] is None and values[14] is not None
 
     def test_signals_when_entering_each_zone(self) -> None:
-        closes = self.CLOSES + [47.0, 48.0, 49.0, 50.0, 51.0]
+        closes = [*self.CLOSES, 47.0, 48.0, 49.0, 50.0, 51.0]
         reference = reference_rsi(closes, 14)
         found = signals(strategy("rsi_strategy", period=14, oversold=35, overbought=65), closes)
         # RSI: 70.5 at 14 (overbought), falls below 35 only at 31, back above 65 at 34.
@@ -248,7 +249,7 @@ class Silent(Strategy):
 
 
 class TestRegistry:
-    REGISTRY: dict[str, type[Strategy]] = {**BUILTIN_STRATEGIES, EveryOther.name: EveryOther, Silent.name: Silent}
+    REGISTRY: ClassVar[dict[str, type[Strategy]]] = {**BUILTIN_STRATEGIES, EveryOther.name: EveryOther, Silent.name: Silent}
 
     def test_registered_strategies_are_built_with_their_params(self) -> None:
         strat = make_strategy("every_other", {"every": 2}, WHERE, self.REGISTRY)

@@ -115,7 +115,7 @@ def _cycles(base: str, worker: int) -> list[str]:
                               SymbolPolicy(), ledger)
     settled = []
     for i in range(50):
-        decision, reservation = limits.reserve_run(Plan("BTC/EUR", money("12.34"), 1, 1), f"w{worker}", f"n{i}", "live")
+        _, reservation = limits.reserve_run(Plan("BTC/EUR", money("12.34"), 1, 1), f"w{worker}", f"n{i}", "live")
         if reservation is not None:
             amount = str(money(Decimal("10.01") + Decimal(worker) / 100))
             ledger.settle(reservation, amount, 1, "passed")

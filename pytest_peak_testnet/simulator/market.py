@@ -125,7 +125,7 @@ class PricePath:
         """From ``start`` (rounded down to the minute) up to ``now``, the minute under way included."""
         with self._lock:
             first, current = int(start) // MINUTE * MINUTE, int(now) // MINUTE * MINUTE
-            bars = self._minutes(first, current) + [partial(self._minutes(current, current + MINUTE)[0], now)]
+            bars = [*self._minutes(first, current), partial(self._minutes(current, current + MINUTE)[0], now)]
             return aggregate(bars, first)
 
 
