@@ -18,7 +18,9 @@ backtesting.py fills, charges and marks. How each rule of ``session.py`` is expr
 - Close at end: ``finalize_trades`` would close at the last candle's *open* (it re-runs the
   last bar's order processing with ``trade_on_close=False``). The project closes at the last
   close, so one bar is appended after the last, all four prices that close: a close order
-  placed on the last candle fills at its open. It is marked to market like any bar.
+  placed on the last candle fills at its open. Its mark, the equity the sale leaves, is
+  the last candle's mark *after* the close, as the project marks a candle again after a
+  fill at its close; the drawdown sees both marks in either.
 - Warm-up: signals are computed over every candle, trading starts at the warm-up index; the
   last candle sends no order but the close at end.
 - Ties: a float cannot hold a tie of two averages, so readings within ``TIE`` (relative)
@@ -82,8 +84,8 @@ class Run:
     win_rate: float | None
     profit_factor: float | None
     max_drawdown_pct: float
-    #: Equity marked at each candle's close, from the first traded candle to the last (the
-    #: appended bar's mark, after a close at end, is ``final_equity``).
+    #: Equity marked at each candle's close, from the first traded candle to the last; with
+    #: a close at end the last is the appended bar's, after the sale.
     equity: tuple[float, ...]
 
 
@@ -208,13 +210,14 @@ def run(candles: Sequence[Candle], name: str, params: Mapping[str, Any], rules: 
                   zip(trades["EntryBar"], trades["ExitBar"], trades["PnL"]))
     pnls = [trip.pnl for trip in trips]
     equity = stats["_equity_curve"]["Equity"].to_numpy()
+    marks = np.delete(equity, len(candles) - 1) if rules.close_at_end else equity  # the sale's mark replaces it
     return Run(
         trips=trips,
         final_equity=float(stats["Equity Final [$]"]),
         win_rate=None if not trips else float(stats["Win Rate [%]"]) / 100,
         profit_factor=profit_factor(pnls),
         max_drawdown_pct=-float(stats["Max. Drawdown [%]"]) / 100,
-        equity=tuple(float(value) for value in equity[rules.warmup:len(candles)]),
+        equity=tuple(float(value) for value in marks[rules.warmup:]),
     )
 
 
