@@ -61,7 +61,7 @@ def test_moving_averages_match_talib_sma(name: str, fast: int, slow: int) -> Non
     fast_sma = nan_to_none(talib.SMA(closes(name), fast))
     slow_sma = nan_to_none(talib.SMA(closes(name), slow))
     assert [averages is None for averages in found] == [value is None for value in slow_sma]
-    wrong = [(index, pair, (f, s)) for index, (pair, f, s) in enumerate(zip(found, fast_sma, slow_sma))
+    wrong = [(index, pair, (f, s)) for index, (pair, f, s) in enumerate(zip(found, fast_sma, slow_sma, strict=False))
              if pair is not None and not (close(pair[0], f) and close(pair[1], s))]
     assert not wrong
 
@@ -74,9 +74,9 @@ def test_wilder_rsi_matches_talib_rsi(name: str, period: int) -> None:
     prices = closes(name)
     expected = nan_to_none(talib.RSI(prices, period))
     moved = np.maximum.accumulate(np.r_[False, prices[1:] != prices[:-1]])
-    expected = [value if value is None or has_moved else 50.0 for value, has_moved in zip(expected, moved)]
+    expected = [value if value is None or has_moved else 50.0 for value, has_moved in zip(expected, moved, strict=False)]
     assert [value is None for value in found] == [value is None for value in expected]
-    wrong = [(index, value, want) for index, (value, want) in enumerate(zip(found, expected)) if not close(value, want)]
+    wrong = [(index, value, want) for index, (value, want) in enumerate(zip(found, expected, strict=False)) if not close(value, want)]
     assert not wrong
 
 
@@ -96,14 +96,14 @@ def compared(request: pytest.FixtureRequest) -> Compared:
 def test_same_trades_as_backtesting_py(compared: Compared) -> None:
     case, metrics, reference = compared
     assert [(t.entry_time, t.exit_time) for t in metrics.trips] == [(t.entry_time, t.exit_time) for t in reference.trips]
-    wrong = [(t.entry_time, t.pnl, r.pnl) for t, r in zip(metrics.trips, reference.trips) if not close(t.pnl, r.pnl)]
+    wrong = [(t.entry_time, t.pnl, r.pnl) for t, r in zip(metrics.trips, reference.trips, strict=False) if not close(t.pnl, r.pnl)]
     assert not wrong
     # The series that move must trade, or the comparison proves nothing.
     assert bool(metrics.trips) == (not case.id.startswith("flat"))
 
 
 def test_same_figures_as_backtesting_py(compared: Compared) -> None:
-    case, metrics, reference = compared
+    _case, metrics, reference = compared
     assert close(metrics.final_equity, reference.final_equity)
     assert close(metrics.win_rate, reference.win_rate)
     assert close(metrics.max_drawdown_pct, reference.max_drawdown_pct)
@@ -114,12 +114,12 @@ def test_same_figures_as_backtesting_py(compared: Compared) -> None:
 
 
 def test_same_equity_marks_as_backtesting_py(compared: Compared) -> None:
-    case, metrics, reference = compared
+    _case, metrics, reference = compared
     """One mark per candle from the first traded one; after a close at end the last is the
     equity the sale leaves, which is the final equity."""
     marks = [value for _, value in metrics.equity_curve]
     assert len(marks) == len(reference.equity)
-    wrong = [(index, value, want) for index, (value, want) in enumerate(zip(marks, reference.equity))
+    wrong = [(index, value, want) for index, (value, want) in enumerate(zip(marks, reference.equity, strict=False))
              if not close(value, want)]
     assert not wrong
     assert close(marks[-1], reference.final_equity)

@@ -97,7 +97,7 @@ def crossings(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
     """+1 where the fast average crosses above the slow one, -1 below. A tie keeps the
     side; the first side seen is no crossing."""
     out, side = np.zeros(len(fast), dtype=int), 0
-    for index, (f, s) in enumerate(zip(fast, slow)):
+    for index, (f, s) in enumerate(zip(fast, slow, strict=False)):
         if math.isnan(f) or math.isnan(s):
             continue
         now = _side(f - s, s)
@@ -122,7 +122,7 @@ def rsi_zones(close: np.ndarray, period: int, oversold: float, overbought: float
     rsi = talib.RSI(close, timeperiod=period)
     moved = np.maximum.accumulate(np.r_[False, close[1:] != close[:-1]])
     zones = []
-    for value, has_moved in zip(rsi, moved):
+    for value, has_moved in zip(rsi, moved, strict=False):
         reading = value if has_moved else 50.0
         zones.append(math.nan if math.isnan(value) else
                      -1 if _side(reading - oversold, 100) < 0 else 1 if _side(reading - overbought, 100) > 0 else 0)
@@ -207,7 +207,7 @@ def run(candles: Sequence[Candle], name: str, params: Mapping[str, Any], rules: 
     at = [*times, times[-1]]  # the appended bar stands for the last candle's close
     trades = stats["_trades"]
     trips = tuple(Trip(at[entry], at[exit_], pnl) for entry, exit_, pnl in
-                  zip(trades["EntryBar"], trades["ExitBar"], trades["PnL"]))
+                  zip(trades["EntryBar"], trades["ExitBar"], trades["PnL"], strict=False))
     pnls = [trip.pnl for trip in trips]
     equity = stats["_equity_curve"]["Equity"].to_numpy()
     marks = np.delete(equity, len(candles) - 1) if rules.close_at_end else equity  # the sale's mark replaces it

@@ -43,7 +43,7 @@ def table(case: cases.Case) -> str:
              "| figure | project | backtesting.py | quantstats |", "| --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     pairs = [(metrics.final_equity, reference.final_equity), (metrics.max_drawdown_pct, reference.max_drawdown_pct),
-             (metrics.max_drawdown_pct, quantstats)] + [(t.pnl, r.pnl) for t, r in zip(metrics.trips, reference.trips)]
+             (metrics.max_drawdown_pct, quantstats)] + [(t.pnl, r.pnl) for t, r in zip(metrics.trips, reference.trips, strict=False)]
     worst = max((abs(float(mine) - theirs) / abs(theirs) for mine, theirs in pairs if theirs), default=0.0)
     lines += ["", f"Largest relative difference, project against a reference: {worst:.1e}."]
     return "\n".join(lines)
