@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk
 from .config import DeskConfig, load_config
+from .credentials import Credentials
 from .errors import InputError
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
@@ -51,6 +53,13 @@ class Desk:
         for profile in self.profiles.values():
             grouped[profile.source].append(profile)
         self.by_source = dict(grouped)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        """The keys from the environment variables the config names, read and checked once
+        (a ``CredentialsError`` naming the variable is raised again on each access)."""
+        exchange = self.config.exchange
+        return Credentials.from_environment(exchange.api_key_env_var, exchange.api_secret_env_var)
 
     def sources(self, names: list[str]) -> list[Path]:
         """The files that define these profiles, each once, in the order of the names."""

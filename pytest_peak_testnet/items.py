@@ -10,7 +10,8 @@ import inspect
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 import pytest
@@ -30,6 +31,9 @@ if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a 
 #: Frames a user's traceback leaves out: the plugin's own, pytest's and pluggy's. A failure
 #: in the user's code (a conftest strategy, say) shows the user's frames, as a test would.
 MACHINERY = tuple(Path(inspect.getfile(module)).parent for module in (Desk, pytest.Item, pluggy.HookimplMarker))
+
+
+T = TypeVar("T")
 
 
 class RunBlocked(Exception):
@@ -85,7 +89,7 @@ class ProfileItem(pytest.Item):
         from .runner import ProfileRun
 
         self.run = ProfileRun(self.desk, self.profile, self.nodeid)
-        decision = self.run.admit()
+        decision = one_line(self.run.admit)
         self.user_properties.append(("testnet_decision", str(decision)))
         if not decision.allowed and self.desk.on_blocked == "skip":
             self.outcome = "blocked"
@@ -113,8 +117,9 @@ class ProfileItem(pytest.Item):
             self.user_properties.append((name, value))
 
     def teardown(self) -> None:
-        if self.run is not None:
-            self.run.finish(self.outcome)
+        run = self.run
+        if run is not None:
+            one_line(lambda: run.finish(self.outcome))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RunBlocked):
@@ -146,6 +151,18 @@ def user_frames(traceback: Any) -> Any:
     is left: then the error is the plugin's own."""
     kept = traceback.filter(lambda entry: not any(Path(entry.path).is_relative_to(f) for f in MACHINERY))
     return kept or traceback
+
+
+def one_line(action: Callable[[], T]) -> T:
+    """``action()``; a failure that explains itself ends setup or teardown as that one line.
+    pytest shows setup and teardown errors with a full traceback (``repr_failure`` is only
+    asked about the call phase), so they are turned into a ``pytest.fail`` without one,
+    raised outside the ``except``, so that no chained traceback comes along either."""
+    try:
+        return action()
+    except plain_failures() as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    pytest.fail(message, pytrace=False)
 
 
 def plain_failures() -> tuple[type[BaseException], ...]:

@@ -32,8 +32,6 @@ they reach Kraken in nonce order even when threads share the client.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
 import itertools
 import logging
@@ -50,9 +48,9 @@ from urllib3.exceptions import NewConnectionError
 
 from . import __version__
 from .config import TIMEFRAMES, ExchangeConfig
+from .credentials import Credentials
 from .errors import ConfigError
 from .kraken_errors import (
-    AuthenticationError,
     BadRequest,
     BadResponse,
     BadSymbol,
@@ -148,18 +146,18 @@ def environment_session(base_url: str) -> requests.Session:
 
 
 class KrakenTestnetClient:
-    """Kraken spot REST over one ``requests.Session``. Keys come only from the environment
-    variables the configuration names, read at each private call, and never appear in any
-    repr, message or log line."""
+    """Kraken spot REST over one ``requests.Session``. Private calls sign with ``credentials``
+    (built once from the environment, see ``credentials``); without them only public calls
+    work. No key, secret or signature appears in any repr, message or log line."""
 
-    def __init__(self, config: ExchangeConfig, *, env: Mapping[str, str] = os.environ,
+    def __init__(self, config: ExchangeConfig, *, credentials: Credentials | None = None,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         for key, problem in config.problems():
             raise ConfigError(f"exchange.kraken_testnet.{key}", problem)
         self.config = config
         self.base_url = config.base_url.rstrip("/")
-        self._env = env
+        self._keys = credentials
         self._session = session if session is not None else environment_session(self.base_url)
         self._sleep = sleep
         self._monotonic = monotonic
@@ -299,45 +297,52 @@ class KrakenTestnetClient:
         for attempt in itertools.count():
             try:
                 return self._attempt(path, params or {}, private)
-            except _Transient as failure:
-                error = failure.error
-                if failure.reached and not resend_safe:
-                    raise type(error)(f"{error.message}; not resent: the order may have reached Kraken, check "
-                                      "open_orders()/query_orders() before placing it again", error.errors) from error
-                if attempt >= self.config.max_retries:
-                    raise error from failure.__cause__
-                delay = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
-                log.info("%s: %s; retry %d of %d in %.1f s", path, error, attempt + 1, self.config.max_retries, delay)
-                self._sleep(delay)
+            except _Transient as transient:
+                failure = transient
+            # Decided outside the except: whatever happens next (a backoff on a clock that
+            # fails, say) does not drag this attempt's traceback along.
+            error = failure.error
+            if failure.reached and not resend_safe:
+                raise type(error)(f"{error.message}; not resent: the order may have reached Kraken, check "
+                                  "open_orders()/query_orders() before placing it again", error.errors) from None
+            if attempt >= self.config.max_retries:
+                raise error from None
+            delay = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
+            log.info("%s: %s; retry %d of %d in %.1f s", path, error, attempt + 1, self.config.max_retries, delay)
+            self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
 
     def _attempt(self, path: str, params: Mapping[str, Any], private: bool) -> tuple[Any, tuple[str, ...]]:
+        """One request. Transport failures are re-raised without their cause: the
+        transport's frames (and a signed request's) hold the key and the signature."""
         credentials = self._credentials() if private else None
         self._pace()
         url = self.base_url + path
         timeout = self.config.timeout_seconds
-        headers = {"User-Agent": USER_AGENT}
         log.debug("%s %s %s", "POST" if private else "GET", path, dict(params))
         try:
             if credentials is None:
-                response = self._session.get(url, params=params, headers=headers, timeout=timeout)
+                response = self._session.get(url, params=params, headers={"User-Agent": USER_AGENT}, timeout=timeout)
             else:
-                key, secret = credentials
-                with self._send_lock:  # signed requests must reach Kraken in nonce order
-                    nonce = self._next_nonce()
-                    body = urlencode({"nonce": nonce, **params})
-                    headers.update({"API-Key": key, "API-Sign": sign(path, nonce, body, secret),
-                                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-                    response = self._session.post(url, data=body, headers=headers, timeout=timeout)
+                response = self._post_signed(url, path, params, credentials, timeout)
         except requests.Timeout as exc:
             sent = not isinstance(exc, requests.ConnectTimeout)
-            raise _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent) from exc
+            raise _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent) from None
         except requests.ConnectionError as exc:
             error = NetworkError(f"{path}: connection failed ({type(exc).__name__})")
-            raise _Transient(error, reached=not _never_sent(exc)) from exc
+            raise _Transient(error, reached=not _never_sent(exc)) from None
         except requests.RequestException as exc:
-            raise NetworkError(f"{path}: {type(exc).__name__}") from exc
+            raise NetworkError(f"{path}: {type(exc).__name__}") from None
         return self._decode(path, response)
+
+    def _post_signed(self, url: str, path: str, params: Mapping[str, Any], credentials: Credentials,
+                     timeout: float) -> requests.Response:
+        with self._send_lock:  # signed requests must reach Kraken in nonce order
+            nonce = self._next_nonce()
+            body = urlencode({"nonce": nonce, **params})
+            return self._session.post(url, data=body, timeout=timeout, headers={
+                "User-Agent": USER_AGENT, "API-Key": credentials.key, "API-Sign": credentials.sign(path, nonce, body),
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
 
     @staticmethod
     def _decode(path: str, response: requests.Response) -> tuple[Any, tuple[str, ...]]:
@@ -360,17 +365,11 @@ class KrakenTestnetClient:
                 raise _Transient(exc, reached=False) from None
             raise
 
-    def _credentials(self) -> tuple[str, str]:
-        names = (self.config.api_key_env_var, self.config.api_secret_env_var)
-        key, secret = (self._env.get(name, "") for name in names)
-        missing = [name for name, value in zip(names, (key, secret), strict=True) if not value]
-        if missing:
-            raise MissingCredentials(f"private Kraken calls need {' and '.join(missing)} set in the environment")
-        try:
-            base64.b64decode(secret, validate=True)
-        except (binascii.Error, ValueError):
-            raise AuthenticationError(f"{names[1]} is not a base64 secret as Kraken issues them") from None
-        return key, secret
+    def _credentials(self) -> Credentials:
+        if self._keys is None:
+            raise MissingCredentials(f"private Kraken calls need {self.config.api_key_env_var} and "
+                                     f"{self.config.api_secret_env_var} set in the environment")
+        return self._keys
 
     def _pace(self) -> None:
         """Reserve the next slot ``rate_limit_ms`` after the previous one, then wait for it."""

@@ -10,9 +10,8 @@ exchange reserves its planned figures in setup and settles the actual ones after
 from __future__ import annotations
 
 import ipaddress
-import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
 from .clock import Clock, SimulatorClock, VirtualClock, WallClock
+from .credentials import Credentials
 from .desk import Desk
 from .exact import exact
 from .executor import TestnetExchangeOrderExecutor
@@ -87,8 +87,16 @@ class ProfileRun:
         p = self.profile
         return make_strategy(p.strategy, p.params, p.key_prefix(self.desk.root), self.desk.strategies)
 
+    @property
+    def needs_credentials(self) -> bool:
+        """A run that sends requests to a server other than a simulator of its own."""
+        return not self.desk.dry_run and self.mode != "replay" and not self.desk.simulator
+
     def admit(self) -> Decision:
-        """The limits decide; only a run that spends reserves, in the same locked step."""
+        """The limits decide; only a run that spends reserves, in the same locked step.
+        Credentials a run will need are checked first: a bad key stops it before it starts."""
+        if self.needs_credentials:
+            self.desk.credentials  # noqa: B018 - read and checked once per session
         plan, limits = self.plan, self.desk.limits
         if self.desk.dry_run or self.mode != "live":
             self.decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
@@ -100,14 +108,14 @@ class ProfileRun:
         desk, profile = self.desk, self.profile
         run_id = uuid.uuid4().hex[:8]
         with ExitStack() as stack:
-            base_url, env, clock = stack.enter_context(self._exchange())
+            base_url, credentials, clock = stack.enter_context(self._exchange())
             log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id)
             self.log_path = log.path
             stack.callback(log.close)
             stack.push(_log_failure(log))
             replay = stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
             exchange = desk.config.exchange
-            client = KrakenTestnetClient(replace(exchange, base_url=base_url), env=env, session=replay,
+            client = KrakenTestnetClient(replace(exchange, base_url=base_url), credentials=credentials, session=replay,
                                          sleep=clock.sleep, monotonic=clock.monotonic)
             executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
@@ -117,23 +125,20 @@ class ProfileRun:
             return self.result
 
     @contextmanager
-    def _exchange(self) -> Iterator[tuple[str, Mapping[str, str], Clock]]:
+    def _exchange(self) -> Iterator[tuple[str, Credentials, Clock]]:
         """Where requests go, with which credentials, and how waiting works. Real keys come
         only from the environment, and only where a request can leave this process."""
-        exchange = self.desk.config.exchange
-        credentials = {exchange.api_key_env_var: REPLAY_KEY, exchange.api_secret_env_var: REPLAY_SECRET}
         if self.mode == "replay":
-            yield self.desk.base_url, credentials, VirtualClock()
+            yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
         elif self.desk.simulator:
-            from .simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator  # http.server: recordings only
+            from .simulator import Simulator  # http.server: recordings only
 
             with Simulator() as sim:
-                yield sim.url, {exchange.api_key_env_var: DEFAULT_API_KEY, exchange.api_secret_env_var: DEFAULT_API_SECRET}, \
-                    SimulatorClock(sim.url)
+                yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url)
         elif self.mode == "simulator":
-            yield self.desk.base_url, os.environ, SimulatorClock(self.desk.base_url)
+            yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url)
         else:
-            yield self.desk.base_url, os.environ, WallClock()
+            yield self.desk.base_url, self.desk.credentials, WallClock()
 
     def record(self, outcome: str, error: str | None) -> dict[str, Any]:
         """Everything the reports show of this run, as plain JSON data (it crosses from

@@ -33,7 +33,8 @@ from pytest_peak_testnet.kraken_errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
-from pytest_peak_testnet.simulator import Simulator
+from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from pytest_peak_testnet.credentials import Credentials, CredentialsError
 
 MakeClient = Callable[..., KrakenTestnetClient]
 LIVE = {"validate_only": False, "allow_live_orders": True}
@@ -60,10 +61,12 @@ def fake_time() -> FakeTime:
 @pytest.fixture
 def make_client(kraken_simulator: Simulator, fake_time: FakeTime) -> MakeClient:
     """A client on the simulator; ``rate_limit_ms`` 0 unless a test asks for pacing."""
-    def make(session: requests.Session | None = None, env: dict[str, str] | None = None,
+    def make(session: requests.Session | None = None, credentials: Credentials | None | str = "simulator",
              **changes: Any) -> KrakenTestnetClient:
         config = kraken_simulator.config(**{"rate_limit_ms": 0, **changes})
-        return KrakenTestnetClient(config, env=kraken_simulator.env(config) if env is None else env, session=session,
+        keys = kraken_simulator.credentials(config) if credentials == "simulator" else credentials
+        assert not isinstance(keys, str)
+        return KrakenTestnetClient(config, credentials=keys, session=session,
                                    sleep=fake_time.sleep, monotonic=fake_time.monotonic)
     return make
 
@@ -254,19 +257,18 @@ def test_nonce_strictly_increases_across_eight_threads(client: KrakenTestnetClie
 
 
 def test_missing_keys_fail_only_private_calls(make_client: MakeClient) -> None:
-    client = make_client(env={})
+    client = make_client(credentials=None)
     assert client.server_time() > 0
     with pytest.raises(MissingCredentials, match="KRAKEN_TESTNET_API_KEY and KRAKEN_TESTNET_API_SECRET"):
         client.balance()
 
 
-@pytest.mark.parametrize(("env", "error"), [
-    ({"KRAKEN_TESTNET_API_KEY": "other-key"}, "EAPI:Invalid key"),
-    ({"KRAKEN_TESTNET_API_SECRET": "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw=="}, "EAPI:Invalid signature"),
+@pytest.mark.parametrize(("key", "secret", "error"), [
+    ("other-key", DEFAULT_API_SECRET, "EAPI:Invalid key"),
+    (DEFAULT_API_KEY, "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw==", "EAPI:Invalid signature"),
 ])
-def test_the_simulator_refuses_wrong_credentials(make_client: MakeClient, kraken_simulator: Simulator,
-                                                 env: dict[str, str], error: str) -> None:
-    client = make_client(env={**kraken_simulator.env(), **env})
+def test_the_simulator_refuses_wrong_credentials(make_client: MakeClient, key: str, secret: str, error: str) -> None:
+    client = make_client(credentials=Credentials(key, secret))
     with pytest.raises(AuthenticationError) as info:
         client.balance()
     assert info.value.errors == (error,)
@@ -383,22 +385,21 @@ def test_nothing_leaks_the_key_the_secret_or_a_signature(make_client: MakeClient
     session = requests.Session()
     session.hooks["response"].append(lambda response, **_: signatures.append(response.request.headers["API-Sign"])
                                      if "API-Sign" in response.request.headers else None)
-    env = kraken_simulator.env()
     wrong_secret = "c2VjcmV0LW5vdC10aGUtc2ltdWxhdG9ycw=="
     texts: list[str] = []
     client = make_client(session=session, **LIVE)
     kraken_simulator.faults.http_error(503, method="Balance")
     client.balance()
     client.add_order("BTC/EUR", "buy", "market", "0.01")
-    bad_env = [{**env, "KRAKEN_TESTNET_API_SECRET": wrong_secret}, {**env, "KRAKEN_TESTNET_API_SECRET": "not base64!"}]
-    for bad in (make_client(session=session, env=env_) for env_ in bad_env):
-        with pytest.raises(AuthenticationError) as info:
-            bad.balance()
-        texts += [repr(bad), str(info.value), repr(info.value)]
-    texts += [repr(client), caplog.text]
+    bad = make_client(session=session, credentials=Credentials(DEFAULT_API_KEY, wrong_secret))
+    with pytest.raises(AuthenticationError) as info:
+        bad.balance()
+    texts += [repr(bad), str(info.value), repr(info.value)]
+    with pytest.raises(CredentialsError) as refused:
+        Credentials(DEFAULT_API_KEY, "not base64!", secret_var="KRAKEN_TESTNET_API_SECRET")
+    texts += [str(refused.value), repr(refused.value), repr(client.__dict__), repr(bad.__dict__), caplog.text]
     assert len(signatures) == 4
-    for secret in [env["KRAKEN_TESTNET_API_KEY"], env["KRAKEN_TESTNET_API_SECRET"], wrong_secret, "not base64!",
-                   *signatures]:
+    for secret in [DEFAULT_API_KEY, DEFAULT_API_SECRET, wrong_secret, "not base64!", *signatures]:
         assert not [text for text in texts if secret in text]
 
 
@@ -411,7 +412,7 @@ def test_backoff_lets_krakens_rate_counter_drain(kraken_simulator: Simulator) ->
         kraken_simulator.clock.advance(seconds)
 
     config = kraken_simulator.config(rate_limit_ms=0)
-    client = KrakenTestnetClient(config, env=kraken_simulator.env(config), sleep=sleep)
+    client = KrakenTestnetClient(config, credentials=kraken_simulator.credentials(config), sleep=sleep)
     for _ in range(18):
         client.balance()
     # 15 calls fill the counter; the 16th frees a slot after 1+2+4 s (0.33/s), leaving 0.31 spare for

@@ -355,8 +355,10 @@ def test_command_line_prints_its_url_and_serves_until_interrupted() -> None:
 
 def test_fixture_yields_a_running_simulator(kraken_simulator: Simulator) -> None:
     assert public(kraken_simulator, "Time").status_code == 200
-    assert kraken_simulator.env() == {"KRAKEN_TESTNET_API_KEY": DEFAULT_API_KEY,
-                                      "KRAKEN_TESTNET_API_SECRET": DEFAULT_API_SECRET}
+    keys = kraken_simulator.credentials()
+    assert (keys.key, keys.key_var, keys.secret_var) == (DEFAULT_API_KEY, "KRAKEN_TESTNET_API_KEY",
+                                                         "KRAKEN_TESTNET_API_SECRET")
+    assert DEFAULT_API_SECRET not in repr(keys) and DEFAULT_API_KEY not in str(keys)
 
 
 @pytest.mark.parametrize("kraken_simulator", [{"seed": 9, "start_time": 1_706_796_000}], indirect=True)

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..config import ExchangeConfig
+from ..credentials import Credentials
 from .clock import DEFAULT_START_TIME, SimClock
 from .exchange import Exchange
 from .faults import Faults
@@ -101,10 +102,11 @@ class Simulator:
         """``base`` (default: the desk's defaults) pointed at this simulator."""
         return dataclasses.replace(base or ExchangeConfig(), base_url=self.url, **changes)
 
-    def env(self, config: ExchangeConfig | None = None) -> dict[str, str]:
-        """The environment a client configured by ``config`` reads this simulator's keys from."""
+    def credentials(self, config: ExchangeConfig | None = None) -> Credentials:
+        """This simulator's keys, as if read from the variables ``config`` names."""
         config = config or ExchangeConfig()
-        return {config.api_key_env_var: self.exchange.api_key, config.api_secret_env_var: self.exchange.api_secret}
+        return Credentials(self.exchange.api_key, self.exchange.api_secret,
+                           key_var=config.api_key_env_var, secret_var=config.api_secret_env_var)
 
     # -- request handling, called from the server's handler threads ---------------------------
 
