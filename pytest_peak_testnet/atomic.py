@@ -1,10 +1,17 @@
-"""Whole-file writes: a reader sees the old file or the new one, never half of either."""
+"""Whole-file writes: a reader sees the old file or the new one, never half of either.
+
+The temp file's name carries the writer's host and pid, so the next write of the same
+file removes what a writer killed mid-way left behind, and never a live writer's file.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
+
+from . import processes
 
 
 def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
@@ -13,7 +20,9 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
     ``durable`` also fsyncs the file and the folder, so the new content survives a crash
     once this returns: the usage ledger needs that, a report can be written again."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_abandoned_temp_files(path)
+    prefix = f".{path.name}.{processes.host()}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -31,3 +40,17 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
             os.fsync(dir_fd)  # the rename itself
         finally:
             os.close(dir_fd)
+
+
+def remove_abandoned_temp_files(path: Path) -> list[Path]:
+    """Temp files of ``path`` whose writer, on this host, no longer runs."""
+    removed = []
+    start = f".{path.name}."
+    for tmp in path.parent.glob(f"{glob.escape(start)}*.tmp"):
+        writer = tmp.name[len(start):-len(".tmp")].rsplit(".", 2)
+        if len(writer) != 3 or writer[0] != processes.host() or not writer[1].isdigit():
+            continue
+        if not processes.alive(int(writer[1])):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed

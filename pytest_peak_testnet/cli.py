@@ -1,7 +1,8 @@
 """``peak-testnet``: the commands a person runs beside pytest, reading what runs left on disk.
 
 ``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
-ledger. Both read the same TOML config as the plugin, relative to the current folder.
+ledger; ``ledger release`` frees a reservation that will never settle. All read the same
+TOML config as the plugin, relative to the current folder.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import dashboard, monitor
+from . import dashboard, monitor, processes
 from .activation import DEFAULT_CONFIG
 from .config import AlertsConfig, DeskConfig, load_config
 from .errors import InputError
@@ -33,6 +34,11 @@ def parser() -> argparse.ArgumentParser:
     mon.add_argument("--poll", type=float, default=0.2, metavar="S", help="with --tail: check every S seconds")
     dash = commands.add_parser("dashboard", help="write the static HTML budget dashboard")
     dash.add_argument("path", nargs="?", type=Path, help="where to write it (default <reports_dir>/dashboard.html)")
+    ledger = commands.add_parser("ledger", help="act on the usage ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    release = ledger_commands.add_parser("release", help="release a reservation whose run will never settle "
+                                         "(its process was killed, on another host)")
+    release.add_argument("run_id", metavar="RUN_ID", help="the run's id in the ledger (--testnet-budget shows it)")
     return top
 
 
@@ -52,9 +58,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "monitor":
             return run_monitor(args, config, out)
         orchestration = config.orchestration
+        ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
+        if args.command == "ledger":
+            run, path = ledger.release(args.run_id, f"released by hand on {processes.host()}")
+            print(f"released run {run.run_id} ({run.profile}): {run.planned_notional:.2f} notional and "
+                  f"{run.planned_trades} trades reserved on {run.host} (pid {run.pid}) since {run.started_at}; "
+                  f"{path}", file=out)
+            return 0
         target = args.path or orchestration.reports_dir / dashboard.FILENAME
-        dashboard.write(target, UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days),
-                        config.daily_limits)
+        dashboard.write(target, ledger, config.daily_limits)
         print(f"dashboard written: {target}", file=out)
         return 0
     except (InputError, OSError) as exc:

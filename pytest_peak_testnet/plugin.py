@@ -89,6 +89,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     desk = open_desk(config)
     assert desk is not None  # asking for either makes open_desk require a config
     try:
+        if config.getoption("testnet_budget"):
+            desk.ledger.release_abandoned()
         lines = list(profile_list(desk) if config.getoption("testnet_list") else budget(desk))
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -113,8 +115,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
-    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: tidy the ledger once
         desk.ledger.prune()
+        desk.ledger.release_abandoned()
         if desk.selected is not None:
             config.args[:] = selection_args(config, desk.sources(desk.selected))
 

@@ -46,6 +46,9 @@ def budget(desk: Desk) -> Iterable[str]:
         f" (+{usage.unspent_runs} replay/simulator runs, not counted)" if usage.unspent_runs else "")
     if usage.notional_reserved or usage.trades_reserved:
         yield f"  reserved   notional {usage.notional_reserved:>12.2f}   trades {usage.trades_reserved:>5}   (runs in progress)"
+    for gone in usage.abandoned:
+        yield f"  abandoned  notional {gone.planned_notional:>12.2f}   trades {gone.planned_trades:>5}   " \
+              f"run {gone.run_id} ({gone.profile}, started {gone.started_at}) released, {gone.outcome}"
     yield f"  remaining  notional {left_notional:>12.2f}   trades {left_trades:>5}"
     yield f"  limits     notional/day {daily.max_notional_per_day:.2f}, trades/day {daily.max_trades_per_day}; " \
           f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"

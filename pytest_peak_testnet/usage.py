@@ -12,6 +12,8 @@ Money is ``Decimal`` so totals are exact however many processes add to them.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,15 +25,22 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from filelock import FileLock
 
+from . import processes
 from .atomic import atomic_write
 from .errors import InputError
 from .exact import exact, plain
+
+log = logging.getLogger(__name__)
 
 #: A waiting process retries the lock this often. filelock's default of 50 ms is longer than
 #: a whole reserve or settle, so eight processes got a tenth of what one alone got.
 LOCK_POLL_SECONDS = 0.001
 #: live runs reach an exchange and spend the budget; replays and simulator runs do not.
 RunMode = Literal["live", "replay", "simulator"]
+#: ``abandoned``: reserved by a process that is gone; released by the next ledger access on
+#: its host, or by hand (``peak-testnet ledger release RUN_ID``).
+Status = Literal["reserved", "settled", "abandoned"]
+STATUSES: tuple[Status, ...] = ("reserved", "settled", "abandoned")
 
 
 class Admission(Protocol):
@@ -67,11 +76,24 @@ class RunRecord:
     planned_notional: Decimal
     planned_trades: int
     started_at: str
-    status: Literal["reserved", "settled"] = "reserved"
+    status: Status = "reserved"
     actual_notional: Decimal | None = None
     actual_trades: int | None = None
     ended_at: str | None = None
     outcome: str | None = None
+    #: Where the reserving process runs: a reservation whose process is gone is released.
+    host: str | None = None
+    pid: int | None = None
+
+    def abandoned_here(self) -> bool:
+        """Reserved by a process on this host that no longer runs."""
+        if self.status != "reserved" or self.host != processes.host() or self.pid is None:
+            return False
+        started = datetime.fromisoformat(self.started_at).timestamp()
+        return not processes.alive(self.pid, started_before=started)
+
+    def release(self, ended_at: str, why: str) -> None:
+        self.status, self.ended_at, self.outcome = "abandoned", ended_at, f"abandoned: {why}"
 
     @property
     def spends(self) -> bool:
@@ -126,6 +148,10 @@ class DayUsage:
         return sum(1 for r in self.run_log if r.spends)
 
     @property
+    def abandoned(self) -> list[RunRecord]:
+        return [r for r in self.run_log if r.status == "abandoned"]
+
+    @property
     def unspent_runs(self) -> int:
         """Replays and simulator recordings: logged, never counted against the budget."""
         return sum(1 for r in self.run_log if not r.spends)
@@ -159,7 +185,8 @@ class Reservation:
 RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
 _TYPES: dict[str, tuple[type, ...]] = {
     "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
-    "planned_trades": (int,), "actual_trades": (int, type(None)),
+    "planned_trades": (int,), "actual_trades": (int, type(None)), "pid": (int, type(None)),
+    "host": (str, type(None)), "run_id": (str,), "started_at": (str,),
 }
 
 
@@ -185,6 +212,11 @@ class UsageLedger:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return DayUsage(day)
+        except UnicodeDecodeError as exc:
+            raise LedgerError(str(path), f"not UTF-8 text (byte {exc.start}); the ledger is not read as empty, "
+                              "fix or remove the file") from None
+        except OSError as exc:
+            raise LedgerError(str(path), f"cannot read: {exc.strerror}") from None
         return _decode(path, day, text)
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
@@ -194,12 +226,16 @@ class UsageLedger:
         take the last of the budget."""
         with self._locked():
             usage = self.read(self.today())
+            released = self._release_abandoned(usage)
             decision = admit(usage)
             if not decision.allowed:
-                return decision, None  # nothing written: a refusal leaves no trace
+                if released:
+                    self._write(usage)
+                return decision, None  # a refusal leaves no trace of its own
             run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                             planned_notional=money(notional), planned_trades=trades,
-                            started_at=self._now().isoformat(timespec="seconds"))
+                            started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
+                            pid=os.getpid())
             usage.run_log.append(run)
             self._write(usage)
             return decision, Reservation(run.run_id, usage.day)
@@ -228,31 +264,69 @@ class UsageLedger:
                 planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
                 status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now, outcome=outcome))
 
+    def release_abandoned(self) -> list[RunRecord]:
+        """Release, in every day kept, the reservations of processes on this host that are
+        gone (killed outright, so they could not settle); returns them."""
+        released = []
+        with self._locked():
+            for day in self._days():
+                try:
+                    usage = self.read(day)
+                except LedgerError:
+                    continue  # left as it is; whoever reads that day is told why
+                gone = self._release_abandoned(usage)
+                if gone:
+                    self._write(usage)
+                    released += gone
+        return released
+
+    def release(self, run_id: str, why: str) -> tuple[RunRecord, Path]:
+        """Release one reservation by hand (its process ran on another host, say)."""
+        with self._locked():
+            for day in reversed(self._days()):
+                usage = self.read(day)
+                try:
+                    run = usage.find(run_id)
+                except KeyError:
+                    continue
+                if run.status != "reserved":
+                    raise LedgerError(str(self.path_for(day)), f"run {run_id} is {run.status} "
+                                      f"({run.outcome or 'no outcome'}); there is nothing to release")
+                run.release(self._now().isoformat(timespec="seconds"), why)
+                self._write(usage)
+                return run, self.path_for(day)
+        raise LedgerError(str(self.dir), f"no run {run_id} in the ledger")
+
+    def _release_abandoned(self, usage: DayUsage) -> list[RunRecord]:
+        gone = [run for run in usage.run_log if run.abandoned_here()]
+        for run in gone:
+            run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone")
+            log.warning("ledger %s: run %s (%s) %s", usage.day, run.run_id, run.profile, run.outcome)
+        return gone
+
+    def _days(self) -> list[date]:
+        days = []
+        for path in sorted(self.dir.glob("usage_*.json")):
+            try:
+                days.append(date.fromisoformat(path.stem.removeprefix("usage_")))
+            except ValueError:
+                continue
+        return days
+
     def prune(self) -> list[Path]:
         """Delete day files older than the retention period; returns what went."""
         cutoff = self.today() - timedelta(days=self.retention_days)
         gone = []
         with self._locked():
-            for path in self.dir.glob("usage_*.json"):
-                try:
-                    day = date.fromisoformat(path.stem.removeprefix("usage_"))
-                except ValueError:
-                    continue
+            for day in self._days():
                 if day < cutoff:
-                    path.unlink()
-                    gone.append(path)
+                    self.path_for(day).unlink()
+                    gone.append(self.path_for(day))
         return gone
 
     def history(self) -> list[DayUsage]:
         """Every day still kept, oldest first."""
-        days = []
-        for path in sorted(self.dir.glob("usage_*.json")):
-            try:
-                day = date.fromisoformat(path.stem.removeprefix("usage_"))
-            except ValueError:
-                continue
-            days.append(self.read(day))
-        return days
+        return [self.read(day) for day in self._days()]
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -264,6 +338,7 @@ class UsageLedger:
     def _update(self, day: date) -> Iterator[DayUsage]:
         with self._locked():
             usage = self.read(day)
+            self._release_abandoned(usage)
             yield usage
             self._write(usage)
 
@@ -290,9 +365,12 @@ def _decode(path: Path, day: date, text: str) -> DayUsage:
         for key, types in _TYPES.items():
             if not isinstance(raw.get(key), types) or isinstance(raw.get(key), bool):
                 raise bad(f"run_log[{i}].{key} is {raw.get(key)!r}")
+        if raw.get("status", "reserved") not in STATUSES or raw.get("mode") not in ("live", "replay", "simulator"):
+            raise bad(f"run_log[{i}] has status {raw.get('status')!r} and mode {raw.get('mode')!r}")
         try:
             run = RunRecord(**raw)
-        except TypeError as exc:
+            datetime.fromisoformat(run.started_at)
+        except (TypeError, ValueError) as exc:
             raise bad(f"run_log[{i}]: {exc}") from None
         for key in ("planned_notional", "actual_notional"):
             if getattr(run, key) is not None:
