@@ -4,8 +4,9 @@ timestamps); the clock only decides whether waiting takes real time.
 - ``WallClock``: a live run against an exchange.
 - ``VirtualClock``: a replay; waiting is instant, so a 60-minute session replays in
   well under a second and never sleeps.
-- ``SimulatorClock``: a recording against the project's simulator; waiting advances the
-  simulator's clock, so a 60-minute session records in seconds.
+- ``SimulatorClock``: a recording against the project's simulator (recognised by its
+  handshake, see ``handshake``); waiting advances the simulator's clock, so a 60-minute
+  session records in seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class VirtualClock:
         return self._now
 
 
+class ClockError(Exception):
+    """The simulator could not be told to move its clock: the run cannot go on."""
+
+
 class SimulatorClock(VirtualClock):
     """Waits by telling the simulator (``POST /_sim/advance``) that time has passed."""
 
@@ -41,10 +46,18 @@ class SimulatorClock(VirtualClock):
         super().__init__()
         self._url = base_url.rstrip("/") + "/_sim/advance"
         self._http = requests.Session()
+        self._http.trust_env = False  # the simulator is on loopback: no proxy
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=10).raise_for_status()
+            try:
+                answer = self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=10)
+                answer.raise_for_status()
+                answer.json()["unixtime"]
+            except (requests.RequestException, ValueError, LookupError, TypeError) as exc:
+                problem = f"HTTP {exc.response.status_code}" if isinstance(exc, requests.HTTPError) and \
+                    exc.response is not None else type(exc).__name__
+                raise ClockError(f"the simulator at {self._url} did not advance its clock ({problem})") from None
         super().sleep(seconds)
 
 

@@ -167,6 +167,8 @@ def one_line(action: Callable[[], T]) -> T:
 
 def plain_failures() -> tuple[type[BaseException], ...]:
     """Failures that explain themselves in one line: no traceback helps the reader."""
+    from .bounds import SessionBoundExceeded
+    from .clock import ClockError
     from .executor import EnvironmentNotTestnetError
 
-    return (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError)
+    return (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)

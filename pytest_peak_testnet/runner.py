@@ -2,14 +2,15 @@
 
 Where a run's requests go decides what it costs. A replay (no request can leave: record
 mode ``none``, or ``once`` with the cassette present) and a recording against the
-project's simulator reach no exchange, so they are checked against the limits but spend
-nothing; they are logged in the ledger as unspent runs. Only a run that reaches a real
-exchange reserves its planned figures in setup and settles the actual ones afterwards.
+project's simulator (``--testnet-simulator``, or a server that answers the simulator's
+handshake) reach no exchange, so they are checked against the limits but spend nothing;
+they are logged in the ledger as unspent runs. Any other server is an exchange, whatever
+its address: the run reserves its planned figures in setup and settles the actual ones
+afterwards.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,7 +19,6 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
 from .clock import Clock, SimulatorClock, VirtualClock, WallClock
@@ -26,6 +26,7 @@ from .credentials import Credentials
 from .desk import Desk
 from .exact import exact
 from .executor import TestnetExchangeOrderExecutor
+from .handshake import simulator_version
 from .kraken import KrakenTestnetClient
 from .limits import Decision, Plan
 from .profiles import Profile
@@ -38,16 +39,6 @@ from .usage import Reservation, RunMode, money
 #: A well-formed credential that signs nothing real: a replay sends no request anywhere.
 REPLAY_KEY = "replay-without-credentials"
 REPLAY_SECRET = "cmVwbGF5LXdpdGhvdXQtY3JlZGVudGlhbHM="
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -77,7 +68,9 @@ class ProfileRun:
         that would make it look like a replay by the time it settles."""
         if is_replay(self.cassette, self.desk.record_mode):
             return "replay"
-        return "simulator" if self.desk.simulator or is_loopback(self.desk.base_url) else "live"
+        if self.desk.simulator or simulator_version(self.desk.base_url) is not None:
+            return "simulator"
+        return "live"
 
     @property
     def record_command(self) -> str:

@@ -34,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from .bounds import Bounds
 from .clock import Clock
 from .config import TIMEFRAMES, SessionConfig
 from .exact import BOOKS, RATIOS, ZERO, exact, plain
@@ -226,6 +227,7 @@ class Session:
         self.rejections: list[Rejection] = []
         self._trader: Trader | None = None
         self._booked: set[str] = set()  # trade ids already in the account
+        self.bounds = Bounds(profile.duration_minutes * 60, settings.poll_interval_seconds, clock.monotonic)
 
     @property
     def spent_notional(self) -> Decimal:
@@ -254,6 +256,7 @@ class Session:
         while stop is None:
             self.clock.sleep(self.settings.poll_interval_seconds)
             now = self.client.server_time()
+            self.bounds.poll(now)
             page = self.client.ohlc(p.symbol, interval // 60, since=since)
             since = page.last
             for candle in page.candles:

@@ -48,8 +48,8 @@ class _Forward(BaseHTTPRequestHandler):
 
     def _forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.startswith("/_sim/"):  # only the simulator answers these
-            status, payload = 404, b"not found"
+        if self.path.startswith("/_sim/"):  # a server that says yes to anything, but is no simulator
+            status, payload = 200, b"{}"
         else:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
             answer = requests.request(self.command, self.server.target + self.path, data=body, headers=headers,
@@ -74,8 +74,8 @@ class _ForwardServer(ThreadingHTTPServer):
 
 @contextmanager
 def plain_server(target: str) -> Iterator[str]:
-    """A loopback server that forwards Kraken's paths to ``target`` and knows nothing of
-    ``/_sim/``: an exchange, as far as the plugin can tell (a proxy, a mock, a recorder)."""
+    """A loopback server that forwards Kraken's paths to ``target`` and answers anything else
+    with HTTP 200 ``{}``: an exchange, as far as the plugin can tell (a proxy, a mock)."""
     server = _ForwardServer(target)
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()

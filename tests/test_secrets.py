@@ -45,7 +45,8 @@ def pytest_peak_testnet_strategies():
 #: kind -> (key, secret, strategy, fault to switch on, expected line)
 KINDS = {
     "strategy_raises": (KEY, SECRET, "boom", None, "*RuntimeError: the user's strategy broke*"),
-    "simulator_dies": (KEY, SECRET, "kill_the_exchange", None, "*Error*"),
+    "simulator_dies": (KEY, SECRET, "kill_the_exchange", None,
+                       "ClockError: the simulator at * did not advance its clock (ConnectionError)"),
     "non_latin1_key": (f"{KEY}\u2019", SECRET, "ma_crossover", None,
                        "*CredentialsError: KRAKEN_TESTNET_API_KEY: contains a non-ASCII character at position 23*"),
     "secret_not_base64": (KEY, f"{SECRET}!", "ma_crossover", None,

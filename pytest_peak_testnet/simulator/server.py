@@ -9,6 +9,8 @@ neither is a real credential).
 Control endpoints, outside Kraken's namespace, so a session in another process can drive
 the simulator (answers are plain JSON, errors are HTTP 400 with ``{"error": "..."}``):
 
+- ``GET /_sim/hello`` -> ``{"simulator": "pytest-peak-testnet simulator", "version": "..."}``: the
+  handshake by which a session knows it talks to this simulator (``handshake``)
 - ``GET /_sim/clock`` -> ``{"now": <float>, "unixtime": <int>, "speed": <float>}``
 - ``POST /_sim/advance`` form ``seconds=<float>`` -> the clock, as above, after the step
 - ``POST /_sim/faults`` form ``kind=`` one of ``http_error`` (``status``, default 503),
@@ -35,6 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..config import ExchangeConfig
 from ..credentials import Credentials
+from ..handshake import HELLO_PATH, hello
 from .clock import DEFAULT_START_TIME, SimClock
 from .exchange import Exchange
 from .faults import Faults
@@ -128,6 +131,8 @@ class Simulator:
 
     def _control(self, verb: str, path: str, form: dict[str, str]) -> tuple[int, str, bytes]:
         try:
+            if (verb, path) == ("GET", HELLO_PATH):
+                return 200, JSON, json.dumps(hello()).encode()
             if (verb, path) == ("POST", "/_sim/advance"):
                 self.clock.advance(float(form["seconds"]))
             elif (verb, path) == ("POST", "/_sim/faults"):
