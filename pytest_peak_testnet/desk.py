@@ -17,7 +17,7 @@ import pytest
 from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk
 from .config import DeskConfig, load_config
 from .credentials import Credentials
-from .errors import InputError
+from .errors import InputError, ProfileError
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
 from .strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
@@ -83,7 +83,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
             raise not_a_desk(path, root)
         desk_config = load_config(path, root)
         profiles = load_profiles(profiles_dir, desk_config, root)
-        names = [n.strip() for opt in config.getoption("testnet_profile") or [] for n in opt.split(",") if n.strip()]
+        names = profile_names(config.getoption("testnet_profile") or [])
         select(profiles, names)
         overrides = config.getoption("testnet_override") or []
         targets = set(names) or set(profiles)  # overrides change the selected profiles only
@@ -115,6 +115,16 @@ def open_desk(config: pytest.Config) -> Desk | None:
     )
     config.stash[DESK] = desk
     return desk
+
+
+def profile_names(options: list[str]) -> list[str]:
+    """``--testnet-profile a,b --testnet-profile c``; an empty name is a mistake, not "none"."""
+    names = [name.strip() for option in options for name in option.split(",")]
+    for option in options:
+        if not all(name.strip() for name in option.split(",")):
+            raise ProfileError("--testnet-profile", f"empty profile name in {option!r}; "
+                               "name one or more profiles (pytest --testnet-list shows them)")
+    return names
 
 
 def strategies(config: pytest.Config) -> dict[str, type[Strategy]]:

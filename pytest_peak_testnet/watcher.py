@@ -47,8 +47,9 @@ class RunWatcher:
         try:
             for line in publish(terminalreporter.config, self.desk, self.runs, self.started):
                 terminalreporter.write_line(line)
-        except ReportError as exc:
-            terminalreporter.write_line(f"testnet report not written: {exc}", red=True)
+        except (ReportError, OSError) as exc:
+            why = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+            terminalreporter.write_line(f"testnet report not written: {why}", red=True)
             if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
                 self.session.exitstatus = pytest.ExitCode.USAGE_ERROR
 

@@ -24,15 +24,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--start-time", type=float, default=DEFAULT_START_TIME, help="simulated unix time at start")
     parser.add_argument("--tier", choices=sorted(TIERS), help="enforce Kraken's rate counter for this tier")
     args = parser.parse_args(argv)
-    with Simulator(seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port,
-                   tier=args.tier) as sim:
+    sim = Simulator(seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port, tier=args.tier)
+    try:
+        sim.start()
+    except OSError as exc:
+        parser.exit(1, f"{parser.prog}: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n")
+    try:
         print(sim.url, flush=True)
         print(f"api key {sim.exchange.api_key}, secret {sim.exchange.api_secret} (simulator-only credentials); "
               "Ctrl-C stops", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
 
 
 if __name__ == "__main__":
