@@ -87,15 +87,26 @@ class ProfileRun:
 
     def admit(self) -> Decision:
         """The limits decide; only a run that spends reserves, in the same locked step.
-        Credentials a run will need are checked first: a bad key stops it before it starts."""
-        if self.needs_credentials:
-            self.desk.credentials  # noqa: B018 - read and checked once per session
+        What an allowed run needs (its credentials, its cassette) is checked before that: a
+        bad key or a broken cassette stops it before it starts, with nothing logged or reserved."""
         plan, limits = self.plan, self.desk.limits
         if self.desk.dry_run or self.mode != "live":
-            self.decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
+            decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
+            if decision.allowed and not self.desk.dry_run:
+                self._check_needs()
+            self.decision = decision
         else:
+            self._check_needs()
             self.decision, self.reservation = limits.reserve_run(plan, self.profile.name, self.nodeid, "live")
         return self.decision
+
+    def _check_needs(self) -> None:
+        if self.needs_credentials:
+            self.desk.credentials  # noqa: B018 - read and checked once per session
+        if self.mode == "replay":
+            from .replay import load
+
+            load(self.cassette, self.record_command)  # parsed once: the replay reuses it
 
     def execute(self) -> SessionResult:
         desk, profile = self.desk, self.profile

@@ -66,12 +66,13 @@ def test_passed_profile_report_has_header_table_section_and_budget(replay_projec
 
 
 def test_failed_profile_shows_its_error_and_a_run_failed_alert(replay_project: pytest.Pytester) -> None:
-    write_profile(replay_project, "no_tape")  # no cassette was ever recorded for it
-    replay_project.runpytest("--testnet-profile", "no_tape", "--testnet-report").assert_outcomes(failed=1)
+    # Other parameters send an order its cassette never recorded: the run fails mid-way.
+    replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "params.fast=2",
+                             "--testnet-override", "params.slow=4", "--testnet-report").assert_outcomes(failed=1)
     markdown, data = report(replay_project)
-    assert row(markdown, "no_tape")[1] == "failed"
+    assert row(markdown, "quick_smoke")[1] == "failed"
     assert "- **Last error:** `CassetteError: " in markdown
-    assert "## Alerts" in markdown and "- **no_tape** run_failed at " in markdown
+    assert "## Alerts" in markdown and "- **quick_smoke** run_failed at " in markdown
     assert [a["kind"] for a in data["profiles"][0]["alerts"]] == ["run_failed"]
 
 

@@ -67,7 +67,7 @@ def test_replays_spend_no_budget_but_are_still_checked(replay_project: pytest.Py
 
 def test_missing_cassette_names_it_and_the_record_command(project: pytest.Pytester) -> None:
     result = project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
         "CassetteError: cassette */cassettes/quick_smoke.json not found; record it with: "
         "pytest --testnet-profile quick_smoke --testnet-record-mode=rewrite --testnet-simulator"])
