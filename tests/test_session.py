@@ -244,7 +244,8 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     from pytest_peak_testnet.kraken import KrakenTestnetClient
 
     client = KrakenTestnetClient(ExchangeConfig(base_url=kraken_simulator.url, validate_only=False,
-                                                allow_live_orders=True, rate_limit_ms=0))
+                                                allow_live_orders=True, rate_limit_ms=0),
+                                 credentials=kraken_simulator.credentials())
     trades, count = client.trades_history()
     assert count == len(fills)
     for fill in fills:
