@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,13 +148,14 @@ def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def write(data: Mapping[str, Any], settings: ReportSettings, started: datetime) -> Path:
-    """Render, then write ``testnet-report-<stamp>.md/.json`` and ``latest.md/.json``;
+    """Render, then write ``testnet-report-<stamp>-<id>.md/.json`` and ``latest.md/.json``
+    (microseconds and a random id: sessions started together never share a name);
     returns the Markdown path. Nothing is written when rendering fails. The JSON is for
     programs (people read the Markdown), so it is compact: with ``indent`` the json module
     falls back to its pure-Python encoder: 20 ms against 5 ms for a 1,000-profile dry run."""
     markdown = render(TEMPLATE, settings.template, report=data)
     text = json.dumps(data, separators=(",", ":")) + "\n"
-    name = f"testnet-report-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    name = f"testnet-report-{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:8]}"
     for stem in (name, LATEST):
         atomic_write(settings.reports_dir / f"{stem}.md", markdown)
         atomic_write(settings.reports_dir / f"{stem}.json", text)

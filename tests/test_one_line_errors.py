@@ -85,3 +85,24 @@ def test_the_simulator_command_line_still_starts_on_a_free_port(tmp_path: Path) 
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def test_a_session_that_sees_no_candle_renders_its_report(project: pytest.Pytester) -> None:
+    from conftest import write_profile
+
+    write_profile(project, "hourly", timeframe="1h", duration_minutes=30)  # no hour closes within 30 minutes
+    result = project.runpytest("--testnet-profile", "hourly", "--testnet-record-mode=all", "--testnet-simulator",
+                               "--testnet-report")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    assert "Traceback" not in result.stdout.str() and "not written" not in result.stdout.str()
+    markdown = (project.path / "reports" / "latest.md").read_text()
+    assert "after 0 candles (no candles in this session)" in markdown
+
+
+def test_report_names_of_sessions_started_together_never_collide(replay_project: pytest.Pytester) -> None:
+    for _ in range(3):
+        replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE, "--testnet-report")
+    reports = sorted((replay_project.path / "reports").glob("testnet-report-*.md"))
+    assert len(reports) == 3
+    assert all(len(p.stem.split("-")) == 4 for p in reports)  # testnet-report-<stamp>-<run id>
