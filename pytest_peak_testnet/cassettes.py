@@ -30,6 +30,9 @@ SERIALIZERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 CASSETTE_SUFFIX = ".json"
 #: Form fields that change with every private call and are never written to a cassette.
 SECRET_FIELDS = frozenset({"nonce", "otp"})
+#: Form fields that differ between runs, neither recorded nor matched: the client picks each
+#: order's ``userref`` afresh (see ``kraken``), so a replay's orders carry other ones.
+VARYING_FIELDS = frozenset({"userref"})
 
 Key = tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
@@ -46,10 +49,11 @@ def body_text(body: Any) -> str:
 
 def request_key(method: str, url: str, body: Any) -> Key:
     """What two requests must share to be answered alike: method, path, query and form
-    body, the fields in any order, without ``SECRET_FIELDS`` (the recorder drops them, so
-    any nonce matches)."""
+    body, the fields in any order, without ``SECRET_FIELDS`` and ``VARYING_FIELDS`` (the
+    recorder drops them, so any nonce and userref match)."""
     parts = urlsplit(url)
-    form = (pair for pair in parse_qsl(body_text(body), keep_blank_values=True) if pair[0] not in SECRET_FIELDS)
+    form = (pair for pair in parse_qsl(body_text(body), keep_blank_values=True)
+            if pair[0] not in SECRET_FIELDS and pair[0] not in VARYING_FIELDS)
     return (method.upper(), parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
             tuple(sorted(form)))
 

@@ -42,16 +42,17 @@ class ClockError(Exception):
 class SimulatorClock(VirtualClock):
     """Waits by telling the simulator (``POST /_sim/advance``) that time has passed."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, timeout_seconds: float = 10.0) -> None:
         super().__init__()
         self._url = base_url.rstrip("/") + "/_sim/advance"
+        self._timeout = timeout_seconds
         self._http = requests.Session()
         self._http.trust_env = False  # the simulator is on loopback: no proxy
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             try:
-                answer = self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=10)
+                answer = self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=self._timeout)
                 answer.raise_for_status()
                 answer.json()["unixtime"]
             except (requests.RequestException, ValueError, LookupError, TypeError) as exc:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from .config import EnvironmentConfig, ExchangeConfig
 from .kraken import KrakenTestnetClient
-from .kraken_errors import AuthenticationError, KrakenError
+from .kraken_errors import AuthenticationError, KrakenError, OrderStatusUnknown
 from .paper import OrderTally, Side
 from .risk import LiveRiskLimits, RiskOrder, RiskState
 from .runlog import RunLog
@@ -49,7 +49,9 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Literal["validated", "placed", "denied", "rejected"]
+    #: ``unknown``: the answer was lost and the exchange could not confirm either way; the
+    #: order counts as placed (spent), the safe side for the budget.
+    status: Literal["validated", "placed", "denied", "rejected", "unknown"]
     #: Who said no (``risk`` or ``exchange``) and why, for denied and rejected orders.
     by: str | None = None
     reason: str | None = None
@@ -91,6 +93,8 @@ class TestnetExchangeOrderExecutor:
                 result = self._client.add_order(self._symbol, order.side, "market", order.volume)
             except AuthenticationError:
                 raise
+            except OrderStatusUnknown as exc:
+                outcome = self._reconcile(order, exc)
             except KrakenError as exc:
                 self.tally.rejected += 1
                 outcome = Outcome("rejected", by="exchange", reason=str(exc))
@@ -101,3 +105,25 @@ class TestnetExchangeOrderExecutor:
         self._log.write("order_outcome", order.time, side=order.side, status=outcome.status, by=outcome.by,
                         reason=outcome.reason, description=outcome.description, txids=list(outcome.txids))
         return outcome
+
+    def _reconcile(self, order: OrderRequest, lost: OrderStatusUnknown) -> Outcome:
+        """The answer to an AddOrder was lost. A placed order shows among the open or closed
+        orders under the userref the client gave it; a validate-only one leaves no trace to
+        look for. What cannot be confirmed counts as placed."""
+        if not self.validate_only:
+            try:
+                found = {txid for txid, info in self._client.open_orders().items() if info.userref == lost.userref}
+                found.update(self._client.closed_orders(userref=lost.userref)[0])
+            except KrakenError as exc:
+                lookup = f"looking it up failed ({exc})"
+            else:
+                if found:
+                    self.tally.accepted += 1
+                    self._log.write("order_reconciled", order.time, side=order.side, userref=lost.userref,
+                                    txids=sorted(found))
+                    return Outcome("placed", description=f"found by userref {lost.userref} after its answer was lost",
+                                   txids=tuple(sorted(found)))
+                lookup = f"no open or closed order has userref {lost.userref}"
+        else:
+            lookup = "validate-only: nothing to look up"
+        return Outcome("unknown", by="exchange", reason=f"{lost}; {lookup}; counted as placed")

@@ -36,6 +36,7 @@ import difflib
 import itertools
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -60,6 +61,7 @@ from .kraken_errors import (
     KrakenError,
     MissingCredentials,
     NetworkError,
+    OrderStatusUnknown,
     RateLimitExceeded,
     RequestTimeout,
     unwrap,
@@ -169,6 +171,9 @@ class KrakenTestnetClient:
         self._pairs_lock = threading.Lock()
         self._pairs: dict[str, PairInfo] | None = None
         self._names: dict[str, str] = {}
+        #: Order references, unique within this client, from a random start so that runs
+        #: sharing an account rarely share one.
+        self._userrefs = itertools.count(secrets.randbelow(2**30) + 1)
 
     def __repr__(self) -> str:
         return f"KrakenTestnetClient(base_url={self.base_url!r}, validate_only={self.config.validate_only})"
@@ -229,12 +234,13 @@ class KrakenTestnetClient:
         params = {"pair": pair.pair_id, "type": side, "ordertype": ordertype, "volume": size}
         if limit is not None:
             params["price"] = limit
-        if userref is not None:
-            params["userref"] = str(userref)
+        if userref is None:
+            userref = next(self._userrefs)
+        params["userref"] = str(userref)
         validate = self.config.validate_only
         if validate:
             params["validate"] = "true"
-        result, warnings = self._call("AddOrder", params, private=True, resend_safe=validate)
+        result, warnings = self._call("AddOrder", params, private=True, resend_safe=validate, order_ref=userref)
         return parsed(lambda r: OrderResult(description=r["descr"]["order"], txids=tuple(r.get("txid", ())),
                                              validated=validate, warnings=warnings), result)
 
@@ -291,8 +297,10 @@ class KrakenTestnetClient:
     # -- transport ---------------------------------------------------------------------------
 
     def _call(self, method: str, params: Mapping[str, Any] | None = None, *, private: bool = False,
-              resend_safe: bool = True) -> tuple[Any, tuple[str, ...]]:
-        """``(result, warnings)`` of one Kraken method, applying the module's retry rule."""
+              resend_safe: bool = True, order_ref: int | None = None) -> tuple[Any, tuple[str, ...]]:
+        """``(result, warnings)`` of one Kraken method, applying the module's retry rule.
+        ``order_ref``: the call places the order with this userref; a lost answer is
+        ``OrderStatusUnknown``."""
         path = f"/0/{'private' if private else 'public'}/{method}"
         for attempt in itertools.count():
             try:
@@ -302,9 +310,10 @@ class KrakenTestnetClient:
             # Decided outside the except: whatever happens next (a backoff on a clock that
             # fails, say) does not drag this attempt's traceback along.
             error = failure.error
-            if failure.reached and not resend_safe:
-                raise type(error)(f"{error.message}; not resent: the order may have reached Kraken, check "
-                                  "open_orders()/query_orders() before placing it again", error.errors) from None
+            if order_ref is not None and failure.reached and (not resend_safe or attempt >= self.config.max_retries):
+                raise OrderStatusUnknown(f"{error.message}; the order may have reached Kraken (userref {order_ref})"
+                                         + ("" if resend_safe else ", so it was not resent"),
+                                         error.errors, order_ref) from None
             if attempt >= self.config.max_retries:
                 raise error from None
             delay = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)

@@ -75,6 +75,20 @@ class RequestTimeout(NetworkError):
     """No answer within ``timeout_seconds``."""
 
 
+class OrderStatusUnknown(NetworkError):
+    """An AddOrder reached the exchange and its answer was lost (a read timeout, a dropped
+    connection, a 5xx or a garbled body): the order may be on the book. ``userref`` is the
+    reference the client attached to it, to look it up with ``open_orders`` and
+    ``closed_orders``."""
+
+    def __init__(self, message: str, errors: Sequence[str] = (), userref: int = 0) -> None:
+        super().__init__(message, errors)
+        self.userref = userref
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.errors, self.userref))
+
+
 class ExchangeNotAvailable(NetworkError):
     """Kraken's service is down or overloaded (``EService:*``, HTTP 5xx)."""
 

@@ -24,7 +24,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 
-from .cassettes import SECRET_FIELDS, Key, request_key
+from .cassettes import SECRET_FIELDS, VARYING_FIELDS, Key, request_key
 
 MATCH_ON = ("method", "path", "query", "body")
 #: The simulator's control endpoints drive its clock; they are not part of a session.
@@ -138,7 +138,7 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         record_mode="all" if record_mode == "rewrite" else record_mode,
         serializer=serializer,
         match_on=MATCH_ON,
-        filter_post_data_parameters=sorted(SECRET_FIELDS),
+        filter_post_data_parameters=sorted(SECRET_FIELDS | VARYING_FIELDS),
         before_record_request=_clean_request,
         before_record_response=_slim_response,
         decode_compressed_response=True,

@@ -111,6 +111,7 @@ def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> di
     outcomes = [e for e in events if e["event"] == "order_outcome"]
     accepted = sum(1 for e in outcomes if e["status"] in ACCEPTED)
     rejected = sum(1 for e in outcomes if e["status"] == "rejected")
+    unknown = sum(1 for e in outcomes if e["status"] == "unknown")
     return {
         **run,
         "currency": run["symbol"].split("/")[-1],
@@ -120,10 +121,11 @@ def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> di
         "log": None if log is None else display(log, root),
         "orders": {"requested": sum(1 for e in events if e["event"] == "order_request"),
                    "denied": sum(1 for e in outcomes if e["status"] == "denied"),
-                   "sent": accepted + rejected, "accepted": accepted, "rejected": rejected},
+                   "sent": accepted + rejected + unknown, "accepted": accepted, "rejected": rejected,
+                   "unknown": unknown},
         "orders_refused": [{"when": when(e), "side": e["side"], "status": e["status"], "by": e["by"],
                             "reason": e["reason"]}
-                           for e in outcomes if e["status"] in ("denied", "rejected")],
+                           for e in outcomes if e["status"] in ("denied", "rejected", "unknown")],
         "alerts": [a.to_dict() for a in alerts(events, rules)],
     }
 

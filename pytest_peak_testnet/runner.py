@@ -132,15 +132,16 @@ class ProfileRun:
     def _exchange(self) -> Iterator[tuple[str, Credentials, Clock]]:
         """Where requests go, with which credentials, and how waiting works. Real keys come
         only from the environment, and only where a request can leave this process."""
+        timeout = self.desk.config.exchange.timeout_seconds
         if self.mode == "replay":
             yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
         elif self.desk.simulator:
             from .simulator import Simulator  # http.server: recordings only
 
             with Simulator() as sim:
-                yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url)
+                yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url, timeout)
         elif self.mode == "simulator":
-            yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url)
+            yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url, timeout)
         else:
             yield self.desk.base_url, self.desk.credentials, WallClock()
 
@@ -163,6 +164,7 @@ class ProfileRun:
             "log_path": None if self.log_path is None else str(self.log_path),
             "spent_notional": exact(self.session.spent_notional) if self.session else "0",
             "spent_trades": self.session.spent_trades if self.session else 0,
+            "unknown_orders": self.session.unknown_orders if self.session else 0,
         }
 
     def finish(self, outcome: str) -> None:

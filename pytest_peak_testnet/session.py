@@ -90,13 +90,15 @@ class Trader:
         self._pending: OrderRequest | None = None
         #: Placed orders the exchange has not closed yet, by txid (live orders only).
         self.placed: dict[str, OrderRequest] = {}
+        #: Orders whose answer was lost and that no lookup confirmed: counted as spent.
+        self.unknown: list[OrderRequest] = []
 
     @property
     def spent_notional(self) -> Decimal:
         """Filled notional, plus accepted orders not filled (or not closed) yet at their
         order price: conservative while the exchange has not said what they cost."""
         total = self.paper.notional
-        for order in ([self._pending] if self._pending else []) + list(self.placed.values()):
+        for order in ([self._pending] if self._pending else []) + list(self.placed.values()) + self.unknown:
             total = BOOKS.add(total, order.notional)
         return total
 
@@ -152,6 +154,12 @@ class Trader:
             self.paper.mark(order.price, order.time)  # the close's fee and slippage show in the curve
         else:
             self._pending = order
+
+    def possibly_placed(self, order: OrderRequest) -> None:
+        """The exchange may have taken ``order``: it counts as a trade and as spent, and is
+        not booked on the account (nothing says it filled)."""
+        self.trades += 1
+        self.unknown.append(order)
 
     def metrics(self, tally: OrderTally) -> Metrics:
         return self.paper.metrics(tally)
@@ -237,6 +245,11 @@ class Session:
     def spent_trades(self) -> int:
         return 0 if self._trader is None else self._trader.trades
 
+    @property
+    def unknown_orders(self) -> int:
+        """Orders counted in ``spent_*`` whose answer was lost (see ``Trader.unknown``)."""
+        return 0 if self._trader is None else len(self._trader.unknown)
+
     def run(self) -> SessionResult:
         p, interval = self.profile, TIMEFRAMES[self.profile.timeframe] * 60
         started = self.client.server_time()
@@ -296,6 +309,8 @@ class Session:
                     self._book_exchange_fills(trader)
                     if step.at_close:
                         trader.paper.mark(candle.close, candle.time)
+            elif outcome.status == "unknown":
+                trader.possibly_placed(step)
             else:
                 self.rejections.append(Rejection(step.time, step.side, outcome.by or "?", outcome.reason or ""))
         for fill in fills[logged:]:

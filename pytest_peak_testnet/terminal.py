@@ -62,7 +62,9 @@ def session_line(run: Mapping[str, Any]) -> str:
     trips = metrics["round_trips"]
     open_volume = Decimal(metrics["open_volume"])
     trades = result["spent_trades"]
-    return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}, "
+    unknown = run.get("unknown_orders") or 0
+    lost = f" ({unknown} unknown: answer lost, counted as placed)" if unknown else ""
+    return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}{lost}, "
             f"{trips} round trip{'s' if trips != 1 else ''}{', position open' if open_volume else ''}, "
             f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}")
 

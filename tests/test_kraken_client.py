@@ -30,6 +30,7 @@ from pytest_peak_testnet.kraken_errors import (
     MissingCredentials,
     NetworkError,
     OrderNotFound,
+    OrderStatusUnknown,
     RateLimitExceeded,
     RequestTimeout,
 )
@@ -335,9 +336,9 @@ def test_a_real_order_is_not_resent_when_it_may_have_been_placed(make_client: Ma
                                                                  kraken_simulator: Simulator, fault: str) -> None:
     client = make_client(**LIVE)
     client.asset_pairs()
-    inject, error = FAULTS[fault]
+    inject, _ = FAULTS[fault]
     inject(kraken_simulator, 1)
-    with pytest.raises(error, match="not resent"):
+    with pytest.raises(OrderStatusUnknown, match=r"may have reached Kraken \(userref \d+\), so it was not resent"):
         client.add_order("BTC/EUR", "buy", "market", "0.01")
     assert fake_time.sleeps == []
 
@@ -347,10 +348,25 @@ def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient,
     client = make_client(timeout_seconds=0.2, **LIVE)
     client.asset_pairs()
     kraken_simulator.faults.delay(0.5, method="AddOrder")
-    with pytest.raises(RequestTimeout, match="check open_orders"):
+    with pytest.raises(OrderStatusUnknown, match="no answer within 0.2 s; the order may have reached Kraken") as lost:
         client.add_order("BTC/EUR", "buy", "limit", "0.01", price="20000", userref=7)
-    assert fake_time.sleeps == []
+    assert fake_time.sleeps == [] and lost.value.userref == 7
     assert [order.userref for order in client.open_orders().values()] == [7]  # why a blind resend is wrong
+
+
+def test_every_order_carries_a_userref_of_its_own(make_client: MakeClient, kraken_simulator: Simulator) -> None:
+    client = make_client(**LIVE)
+    for _ in range(3):
+        client.add_order("BTC/EUR", "buy", "limit", "0.01", price="20000")
+    refs = [order.userref for order in client.open_orders().values()]
+    assert len(set(refs)) == 3 and all(ref and 0 < ref < 2**31 for ref in refs)
+
+
+def test_a_validate_only_order_whose_answer_stays_lost_is_of_unknown_status(
+        make_client: MakeClient, kraken_simulator: Simulator) -> None:
+    kraken_simulator.faults.http_error(502, method="AddOrder", times=3)
+    with pytest.raises(OrderStatusUnknown, match=r"HTTP 502; the order may have reached Kraken \(userref \d+\)$"):
+        make_client(max_retries=2).add_order("BTC/EUR", "buy", "market", "0.01")
 
 
 @pytest.mark.parametrize("fault", ["rate limit", "EService:Busy", "EService:Unavailable"])

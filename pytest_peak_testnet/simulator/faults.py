@@ -3,7 +3,11 @@
 ``http_error``, ``malformed`` and ``kraken_error`` answer *instead of* the exchange, which
 then never sees the request (a gateway refused it, or Kraken rejected it). ``delay`` lets
 the exchange handle the request and holds back the answer: past the client's timeout that
-is the dangerous case where an order was placed but the caller never heard of it.
+is the dangerous case where an order was placed but the caller never heard of it. So is
+``drop``: the exchange handles the request, then the connection closes without an answer.
+
+A fault whose ``method`` is ``advance`` applies to the clock (``POST /_sim/advance``)
+instead; faults for every method leave the clock alone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from .wire import failure
 GATEWAY_PAGE = b"<html><body><h1>%d</h1>The server is temporarily unable to service your request.</body></html>"
 #: A body cut off mid-way, as a dropped proxy connection leaves it.
 TRUNCATED = b'{"error":[],"result":{"unixtime":17'
+#: The ``method`` of a fault on the clock (``POST /_sim/advance``).
+CLOCK = "advance"
 
 
 @dataclass
@@ -30,6 +36,8 @@ class Fault:
     body: bytes | None = None
     content_type: str = "application/json; charset=utf-8"
     delay: float = 0.0
+    #: Close the connection instead of answering (after the exchange handled the request).
+    drop: bool = False
 
 
 class Faults:
@@ -59,6 +67,10 @@ class Faults:
         """Answer with Kraken's error string, e.g. ``EService:Unavailable`` for the next AddOrder."""
         self.add(Fault(method, times, body=failure(error)))
 
+    def drop(self, *, times: int = 1, method: str | None = None) -> None:
+        """Let the exchange handle the request, then close the connection unanswered."""
+        self.add(Fault(method, times, drop=True))
+
     def rate_limit(self, *, times: int = 1, method: str | None = None) -> None:
         self.kraken_error("EAPI:Rate limit exceeded", times=times, method=method)
 
@@ -75,7 +87,7 @@ class Faults:
         """The fault for this request, if any, counting it as used."""
         with self._lock:
             for fault in self._pending:
-                if fault.method in (None, method):
+                if fault.method == method or (fault.method is None and method != CLOCK):
                     fault.times -= 1
                     if not fault.times:
                         self._pending.remove(fault)
@@ -95,6 +107,7 @@ class Faults:
 
 
 _KINDS: dict[str, Callable[[Faults, Mapping[str, str], int, str | None], None]] = {
+    "drop": lambda f, form, n, m: f.drop(times=n, method=m),
     "http_error": lambda f, form, n, m: f.http_error(int(form.get("status", 503)), times=n, method=m),
     "delay": lambda f, form, n, m: f.delay(float(form["seconds"]), times=n, method=m),
     "malformed": lambda f, form, n, m: f.malformed(times=n, method=m),

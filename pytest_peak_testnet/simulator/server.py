@@ -15,8 +15,9 @@ the simulator (answers are plain JSON, errors are HTTP 400 with ``{"error": "...
 - ``POST /_sim/advance`` form ``seconds=<float>`` -> the clock, as above, after the step
 - ``POST /_sim/faults`` form ``kind=`` one of ``http_error`` (``status``, default 503),
   ``delay`` (``seconds``), ``malformed``, ``kraken_error`` (``error``, e.g.
-  ``EService:Unavailable``), ``rate_limit``, ``clear``; each also takes ``times`` (default 1)
-  and ``method`` (a Kraken method such as ``AddOrder``; default every Kraken request)
+  ``EService:Unavailable``), ``rate_limit``, ``drop`` (handle, then close the connection
+  unanswered), ``clear``; each also takes ``times`` (default 1) and ``method`` (a Kraken
+  method such as ``AddOrder``, or ``advance`` for the clock; default every Kraken request)
   -> ``{"pending": <faults left>}``
 
 Response headers are deterministic too (``Date`` from the simulated clock, a fixed
@@ -40,13 +41,15 @@ from ..credentials import Credentials
 from ..handshake import HELLO_PATH, hello
 from .clock import DEFAULT_START_TIME, SimClock
 from .exchange import Exchange
-from .faults import Faults
+from .faults import CLOCK, Faults
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_KEY = "peak-testnet-simulator-key"
 DEFAULT_API_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 JSON = "application/json; charset=utf-8"
+#: The status ``answer`` gives a request whose connection is closed unanswered (a ``drop`` fault).
+DROPPED = 0
 #: How often the server checks for stop(): stop() may wait this long, so keep it short.
 POLL_SECONDS = 0.02
 
@@ -114,20 +117,27 @@ class Simulator:
     # -- request handling, called from the server's handler threads ---------------------------
 
     def answer(self, verb: str, target: str, body: bytes, headers: Any) -> tuple[int, str, bytes, float]:
-        """``(status, content type, body, delay)`` for one request."""
+        """``(status, content type, body, delay)`` for one request; status ``DROPPED``: close
+        the connection without answering."""
         url = urlsplit(target)
         form = dict(parse_qsl(body.decode("utf-8", "replace") if verb == "POST" else url.query,
                               keep_blank_values=True))
         parts = url.path.split("/")
         if url.path.startswith("/_sim/"):
-            return (*self._control(verb, url.path, form), 0.0)
-        if len(parts) != 4 or parts[1] != "0":
+            fault = self.faults.take(CLOCK) if (verb, url.path) == ("POST", "/_sim/advance") else None
+            if fault is not None and fault.body is not None:
+                return fault.status, fault.content_type, fault.body, fault.delay
+            answer = self._control(verb, url.path, form)
+        elif len(parts) != 4 or parts[1] != "0":
             return 404, JSON, b'{"error":["EGeneral:Unknown method"]}', 0.0
-        fault = self.faults.take(parts[3])
-        if fault is not None and fault.body is not None:
-            return fault.status, fault.content_type, fault.body, fault.delay
-        answer = self.exchange.handle(parts[2], parts[3], form, body, headers)
-        return 200, JSON, answer, fault.delay if fault else 0.0
+        else:
+            fault = self.faults.take(parts[3])
+            if fault is not None and fault.body is not None:
+                return fault.status, fault.content_type, fault.body, fault.delay
+            answer = 200, JSON, self.exchange.handle(parts[2], parts[3], form, body, headers)
+        if fault is not None and fault.drop:
+            return DROPPED, "", b"", fault.delay
+        return (*answer, fault.delay if fault else 0.0)
 
     def _control(self, verb: str, path: str, form: dict[str, str]) -> tuple[int, str, bytes]:
         try:
@@ -175,6 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, content_type, payload, delay = sim.answer(self.command, self.path, body, self.headers)
         if delay:
             sim.wait(delay)
+        if status == DROPPED:
+            self.close_connection = True
+            return
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
