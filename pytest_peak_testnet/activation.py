@@ -56,13 +56,16 @@ def holds_desk(path: Path) -> bool | None:
     exist. A file that mentions none of the names is not parsed at all; one that does but
     is not valid TOML counts as a desk's, so its author sees the parse error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return False
+    text = data.decode("utf-8", "replace")
     if not _MENTION.search(text):
         return False
+    if "\ufffd" in text and "\ufffd".encode() not in data:
+        return True  # a desk's file that is not UTF-8: its author sees the loader's error
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised only on 3.10

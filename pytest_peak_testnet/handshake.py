@@ -35,6 +35,5 @@ def simulator_version(base_url: str) -> str | None:
             data = answer.json() if answer.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None
-    if isinstance(data, dict) and data.get("simulator") == SIMULATOR_NAME and isinstance(data.get("version"), str):
-        return data["version"]
-    return None
+    version = data.get("version") if isinstance(data, dict) and data.get("simulator") == SIMULATOR_NAME else None
+    return version if isinstance(version, str) else None

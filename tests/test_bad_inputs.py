@@ -21,6 +21,8 @@ CONFIG = "config/config.toml"
 USAGE, FAILED = pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.TESTS_FAILED
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
 SMOKE = ("--testnet-profile", "quick_smoke", *OFFLINE)
+#: A config named by the user: one that does not parse is not taken for someone else's file.
+NAMED = ("--testnet-config", CONFIG)
 PROFILE = "strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\n"
 RUN = ('{"run_id": "a1", "profile": "p", "nodeid": "n", "mode": "live", "planned_notional": 10.0, '
        '"planned_trades": 1, "started_at": "2026-01-01T00:00:00+00:00"')
@@ -46,14 +48,14 @@ def edit(old: str, new: str) -> tuple[str, str]:
 
 CASES: dict[str, Case] = {
     # -- the config (TOML) ----------------------------------------------------------------
-    "config_not_toml": Case({CONFIG: "[environment\n"}, SMOKE, USAGE, "ERROR: config/config.toml: invalid TOML: *"),
-    "config_not_utf8": Case({CONFIG: b"[environment]\nmode = \"\xff\"\n"}, SMOKE, USAGE,
+    "config_not_toml": Case({CONFIG: edit("[testnet_limits.run]", "[testnet_limits.run")}, (*NAMED, *SMOKE), USAGE, "ERROR: config/config.toml: invalid TOML: *"),
+    "config_not_utf8": Case({CONFIG: b"[testnet_session]\nsymbol = \"\xff\"\n"}, SMOKE, USAGE,
                             "ERROR: config/config.toml: cannot read: 'utf-8' codec can't decode byte 0xff*"),
     "config_unknown_key": Case({CONFIG: edit("max_trades_per_day = 60", "max_trade_per_day = 60")}, SMOKE, USAGE,
                                "ERROR: config/config.toml: testnet_limits.daily.max_trade_per_day: unknown key; "
                                "did you mean max_trades_per_day?"),
-    "config_section_not_table": Case({CONFIG: "environment = 3\n"}, SMOKE, USAGE,
-                                     "ERROR: config/config.toml: environment: expected a table, found 3"),
+    "config_section_not_table": Case({CONFIG: "testnet_session = 3\n"}, SMOKE, USAGE,
+                                     "ERROR: config/config.toml: testnet_session: expected a table, found 3"),
     "config_negative_limit": Case({CONFIG: edit("max_orders_per_minute = 10", "max_orders_per_minute = -1")}, SMOKE,
                                   USAGE, "ERROR: config/config.toml: live_risk_limits.max_orders_per_minute: "
                                          "expected a whole number > 0, found -1"),
@@ -177,7 +179,7 @@ CASES: dict[str, Case] = {
                                  "ERROR: --testnet-profile: empty profile name in ''; *"),
     "option_bad_record_mode_ini": Case({"tox.ini": edit("[pytest]", "[pytest]\ntestnet_record_mode = sometimes")},
                                        SMOKE, USAGE, "ERROR: ini testnet_record_mode: expected one of none, once, "
-                                                     "new_episodes, all, found 'sometimes'"),
+                                                     "new_episodes, all, rewrite, found 'sometimes'"),
     "option_bad_on_blocked_ini": Case({"tox.ini": edit("[pytest]", "[pytest]\ntestnet_on_blocked = warn")}, SMOKE,
                                       USAGE, "ERROR: ini testnet_on_blocked: expected one of skip, fail, found 'warn'"),
     "option_bad_credentials": Case({}, ("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",

@@ -120,20 +120,20 @@ def test_testnet_profile_counts_what_pytest_collected(project: pytest.Pytester) 
     result.assert_outcomes(passed=1, deselected=1)
 
 
-@pytest.mark.parametrize(("rerun", "outcomes"), [("--lf", {"failed": 2}),
-                                                 ("--ff", {"failed": 2, "passed": 1}),
-                                                 ("--sw", {"failed": 1})])
+@pytest.mark.parametrize(("rerun", "outcomes"), [("--lf", {"errors": 2}),
+                                                 ("--ff", {"errors": 2, "passed": 1}),
+                                                 ("--sw", {"errors": 1})])
 def test_reruns_of_failures_keep_toml_and_yaml_profiles(project: pytest.Pytester, rerun: str,
                                                         outcomes: dict[str, int]) -> None:
-    """Without cassettes both replays fail; each rerun option finds them again by node id."""
+    """Without cassettes both replays fail (in setup); each rerun option finds them again by node id."""
     project.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
     add_toml_profile(project)
     project.makepyfile(test_plain="def test_plain(): pass")
     paths = ("-p", "no:randomly", "config/config.toml", "profiles/quick_smoke.yaml", "test_plain.py")
     project.runpytest(*paths, *(["--sw"] if rerun == "--sw" else [])).assert_outcomes(
-        **({"failed": 1} if rerun == "--sw" else {"failed": 2, "passed": 1}))
+        **({"errors": 1} if rerun == "--sw" else {"errors": 2, "passed": 1}))
     result = project.runpytest(rerun, *paths, "-v")
     result.assert_outcomes(**outcomes)
-    result.stdout.fnmatch_lines(["config/config.toml::toml_only FAILED*"])
+    result.stdout.fnmatch_lines(["config/config.toml::toml_only ERROR*"])
     if rerun == "--lf":
         result.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from servers import plain_server
 
 from conftest import run_events, write_profile
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Faults, Simulator
-from servers import plain_server
 
 BUY_ONCE = """
 from pytest_peak_testnet.strategies import Strategy

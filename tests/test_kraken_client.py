@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
+from pytest_peak_testnet.credentials import Credentials, CredentialsError
 from pytest_peak_testnet.errors import ConfigError
 from pytest_peak_testnet.kraken import KrakenTestnetClient
 from pytest_peak_testnet.kraken_errors import (
@@ -35,7 +36,6 @@ from pytest_peak_testnet.kraken_errors import (
     RequestTimeout,
 )
 from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
-from pytest_peak_testnet.credentials import Credentials, CredentialsError
 
 MakeClient = Callable[..., KrakenTestnetClient]
 LIVE = {"validate_only": False, "allow_live_orders": True}
@@ -62,7 +62,7 @@ def fake_time() -> FakeTime:
 @pytest.fixture
 def make_client(kraken_simulator: Simulator, fake_time: FakeTime) -> MakeClient:
     """A client on the simulator; ``rate_limit_ms`` 0 unless a test asks for pacing."""
-    def make(session: requests.Session | None = None, credentials: Credentials | None | str = "simulator",
+    def make(session: requests.Session | None = None, credentials: Credentials | str | None = "simulator",
              **changes: Any) -> KrakenTestnetClient:
         config = kraken_simulator.config(**{"rate_limit_ms": 0, **changes})
         keys = kraken_simulator.credentials(config) if credentials == "simulator" else credentials
@@ -348,7 +348,7 @@ def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient,
     client = make_client(timeout_seconds=0.2, **LIVE)
     client.asset_pairs()
     kraken_simulator.faults.delay(0.5, method="AddOrder")
-    with pytest.raises(OrderStatusUnknown, match="no answer within 0.2 s; the order may have reached Kraken") as lost:
+    with pytest.raises(OrderStatusUnknown, match=r"no answer within 0\.2 s; the order may have reached Kraken") as lost:
         client.add_order("BTC/EUR", "buy", "limit", "0.01", price="20000", userref=7)
     assert fake_time.sleeps == [] and lost.value.userref == 7
     assert [order.userref for order in client.open_orders().values()] == [7]  # why a blind resend is wrong

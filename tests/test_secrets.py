@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from servers import simulator_process
 
 from conftest import write_profile
-from servers import simulator_process
 
 KEY = "DISTINCTIVE-key-9QzX7w"
 SECRET = base64.b64encode(b"DISTINCTIVE-secret-d81f2a6c0e7b44f5").decode()
