@@ -7,6 +7,7 @@ spend (duration, notional, trades). The limits check these planned figures befor
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +19,8 @@ import yaml
 from .cassettes import SERIALIZERS
 from .config import PROFILES_TABLE, DeskConfig, Timeframe
 from .errors import InputError, ProfileError, display
-from .schema import build, closest, coerce, positive
+from .expectations import Expectations
+from .schema import build, closest, coerce, non_negative, positive
 from .yamlio import Loader, problem
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -44,6 +46,12 @@ class Profile:
     params: Mapping[str, Any] = field(default_factory=dict)
     #: Cassette file under the cassettes dir, ``.json`` or ``.yaml``; default ``<name>.json``.
     cassette: str | None = None
+    #: What the run must show; checked in every mode (``expectations``).
+    expect: Expectations = field(default_factory=Expectations)
+    #: Replays compare the run with ``<name>.baseline.yaml`` beside the cassette (``baselines``).
+    baseline: bool = True
+    #: Relative tolerance for amounts against the baseline; default ini ``testnet_baseline_tolerance``, else 1e-9.
+    baseline_tolerance: Decimal | None = non_negative(None)
 
     @property
     def from_config(self) -> bool:
@@ -100,17 +108,24 @@ def load_yaml_profile(path: Path, root: Path) -> Profile:
 
 
 class _KeyLines:
-    """Line numbers of top-level keys, parsed only when an error needs one."""
+    """Line numbers of keys, parsed only when an error needs one. A key path
+    (``expect.pnl.min``, ``markers[1]``) gives the line of its deepest key in the file."""
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._lines: dict[str, int] | None = None
+        self._root: yaml.Node | None = None
 
-    def __getitem__(self, key: str) -> int:
-        if self._lines is None:
-            node = yaml.compose(self._text, Loader=Loader)
-            self._lines = {k.value: k.start_mark.line + 1 for k, _ in getattr(node, "value", [])}
-        return self._lines.get(key, 1)
+    def __getitem__(self, path: str) -> int:
+        if self._root is None:
+            self._root = yaml.compose(self._text, Loader=Loader)
+        node, line = self._root, 1
+        for part in re.sub(r"\[\d+\]", "", path).split("."):
+            pairs = node.value if isinstance(node, yaml.MappingNode) else []
+            found = next(((k, v) for k, v in pairs if k.value == part), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        return line
 
 
 def load_table_profile(name: str, table: Mapping[str, Any], config_path: Path, root: Path) -> Profile:

@@ -78,7 +78,7 @@ def build(cls: type[T], data: Mapping[str, Any], where: Where, *, base_dir: Path
             try:
                 values[name] = coerce(data[name], hints[name], f.metadata.get("check"), name, base_dir)
             except InputError as exc:  # ``where`` may parse the file again: only for an error
-                raise InputError(where(name) + exc.where[len(name):], exc.message) from None
+                raise InputError(where(exc.where), exc.message) from None  # ``name`` or a path in it: ``expect.pnl``
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise InputError(where(name), f"missing, expected {expected(hints[name], f.metadata.get('check'))}")
     return cls(**values)
@@ -184,4 +184,7 @@ def coerce(value: Any, hint: Any, check: str | None, where: str, base_dir: Path 
         if not isinstance(value, dict):
             raise bad()
         return dict(value)
+    parse = getattr(hint, "parse_input", None)
+    if parse is not None:  # a type that reads its own table (a profile's ``expect:``)
+        return parse(value, where)
     raise TypeError(f"schema.coerce does not know {hint!r}")  # a programming error, not user input
