@@ -33,7 +33,8 @@ DESK_SECTIONS = "[testnet_limits.*], [testnet_profiles.*], [testnet_session], [e
 #: Options that ask for the desk on their own (``--testnet-config`` names the file instead).
 ASKING_OPTIONS = ("testnet_profile", "testnet_list", "testnet_budget", "testnet_dry_run", "testnet_override",
                   "testnet_record_mode", "testnet_base_url", "testnet_simulator", "testnet_on_blocked",
-                  "testnet_report", "testnet_report_dir", "testnet_report_template", "testnet_dashboard")
+                  "testnet_report", "testnet_report_dir", "testnet_report_template", "testnet_dashboard",
+                  "testnet_update_baselines", "testnet_warn_unused_baselines")
 _MENTION = re.compile(r"testnet|live_risk_limits")
 
 DESK: pytest.StashKey[Desk] = pytest.StashKey()

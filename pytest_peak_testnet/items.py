@@ -27,6 +27,7 @@ from .profiles import Profile
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
     from .runner import ProfileRun
+    from .verdict import Verdict
 
 #: Frames a user's traceback leaves out: the plugin's own, pytest's and pluggy's. A failure
 #: in the user's code (a conftest strategy, say) shows the user's frames, as a test would.
@@ -66,6 +67,8 @@ class ProfileItem(pytest.Item):
         self.outcome = "error"
         #: The last line of what went wrong, for the reports.
         self.error: str | None = None
+        #: Its expectations and baseline, judged (``verdict``).
+        self.verdict: Verdict | None = None
 
     @property
     def desk(self) -> Desk:
@@ -91,15 +94,22 @@ class ProfileItem(pytest.Item):
         self.run = ProfileRun(self.desk, self.profile, self.nodeid)
         decision = one_line(self.run.admit)
         self.user_properties.append(("testnet_decision", str(decision)))
-        if not decision.allowed and self.desk.on_blocked == "skip":
+        if not decision.allowed and self.desk.on_blocked == "skip" and self.profile.expect.blocked is None:
             self.outcome = "blocked"
             pytest.skip(f"testnet limits: {decision}")
 
     def runtest(self) -> None:
         __tracebackhide__ = True
         assert self.run is not None and self.run.decision is not None
+        from .verdict import SETTINGS, Verdict
+
+        self.verdict = Verdict(self.profile.name, "dry-run" if self.desk.dry_run else self.run.mode)
+        self.verdict.decided(self.profile.expect, self.run.decision)
+        self._judge()
         if not self.run.decision.allowed:
             self.outcome = "blocked"
+            if self.verdict.checks:
+                return  # refused, as the profile expects
             raise RunBlocked(self.run.decision)
         if self.desk.dry_run:
             self.outcome = "passed"
@@ -115,6 +125,16 @@ class ProfileItem(pytest.Item):
                             ("testnet_pnl", exact(result.metrics.pnl)),
                             ("testnet_stop_reason", result.stop_reason)):
             self.user_properties.append((name, value))
+        self.verdict.ran(self.run, self.config.stash[SETTINGS])
+        self._judge()
+
+    def _judge(self) -> None:
+        __tracebackhide__ = True
+        from .verdict import ExpectationsFailed
+
+        if self.verdict is not None and self.verdict.failed:
+            self.outcome, self.error = "failed", f"ExpectationsFailed: {self.verdict.summary()}"
+            raise ExpectationsFailed(self.verdict.text())
 
     def teardown(self) -> None:
         run = self.run
@@ -124,6 +144,10 @@ class ProfileItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RunBlocked):
             return "testnet limits blocked this run:\n" + "\n".join(f"  {r}" for r in excinfo.value.decision.reasons)
+        from .verdict import ExpectationsFailed
+
+        if isinstance(excinfo.value, ExpectationsFailed):  # the block reads as it is
+            return str(excinfo.value)
         if isinstance(excinfo.value, plain_failures()):
             return f"{type(excinfo.value).__name__}: {excinfo.value}"
         if not self.config.getoption("fulltrace", False):
@@ -143,7 +167,9 @@ class ProfileItem(pytest.Item):
             error = call.excinfo.value
             self.error = f"{type(error).__name__}: {error}"
         if call.when == "teardown" and self.run is not None:
-            report.testnet_run = self.run.record(self.outcome, self.error)  # type: ignore[attr-defined]
+            record = self.run.record(self.outcome, self.error)
+            record["verdict"] = None if self.verdict is None else self.verdict.to_dict()
+            report.testnet_run = record  # type: ignore[attr-defined]
 
 
 def user_frames(traceback: Any) -> Any:

@@ -64,12 +64,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="render the report with this jinja2 template instead of the shipped one")
     group.addoption("--testnet-dashboard", metavar="PATH",
                     help="write the static HTML budget dashboard here (it is also written beside each report)")
+    group.addoption("--testnet-update-baselines", action="store_true",
+                    help="rewrite the baselines of the profiles that run instead of comparing them, and say which "
+                         "files changed (in a full run, also remove the baselines no profile uses)")
+    group.addoption("--testnet-warn-unused-baselines", action="store_true",
+                    help="baselines no profile used in a full run warn instead of failing the session")
     # ini mirrors for what a desk fixes once per project; per-run choices stay options only.
     parser.addini("testnet_report", "write the session report even when auto_generate_report is off", type="bool",
                   default=False)
     parser.addini("testnet_report_dir", "folder for the session reports (default: the config's reports_dir)")
     parser.addini("testnet_report_template", "the desk's own jinja2 report template (relative to the rootdir)")
     parser.addini("testnet_dashboard", "also write the HTML budget dashboard here (relative to the rootdir)")
+    parser.addini("testnet_warn_unused_baselines", "unused baselines warn instead of failing the session",
+                  type="bool", default=False)
+    parser.addini("testnet_baseline_tolerance", "relative tolerance for amounts against the baselines (default 1e-9)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -106,10 +114,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if active(config) is None:
         return
     from .desk import open_desk
+    from .verdict import configure as configure_baselines
     from .watcher import RunWatcher
 
     desk = open_desk(config)
     assert desk is not None
+    configure_baselines(config, desk)
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):

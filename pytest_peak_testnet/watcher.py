@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from .desk import Desk
-from .errors import InputError
+from .errors import InputError, display
 from .terminal import session_line, summary_line
 
 
@@ -23,6 +23,8 @@ class RunWatcher:
         self.runs: list[dict[str, Any]] = []
         self.session: pytest.Session | None = None
         self.started = datetime.now(timezone.utc)
+        #: What the end of the session says of baselines no profile used.
+        self.unused_lines: list[str] = []
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session, self.started = session, datetime.now(timezone.utc)
@@ -32,9 +34,35 @@ class RunWatcher:
         if run is not None:
             self.runs.append(run)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Baselines no profile of a full run used fail the session, as syrupy's unused
+        snapshots do (or only warn); updating removes them. The controller decides."""
+        if hasattr(session.config, "workerinput"):
+            return
+        from .verdict import SETTINGS, unused
+
+        found = unused(self.desk, self.runs)
+        if not found:
+            return
+        settings = session.config.stash[SETTINGS]
+        shown = ", ".join(display(path, self.desk.root) for path in found)
+        if settings.update:
+            for path in found:
+                path.unlink(missing_ok=True)
+            self.unused_lines = [f"testnet baselines removed, no profile uses them: {shown}"]
+            return
+        self.unused_lines = [f"testnet baselines no profile used ({len(found)}): {shown}; remove them, or run "
+                             "with --testnet-update-baselines"]
+        if not settings.warn_unused and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if any(run["decision"] for run in self.runs):
             self._summary(terminalreporter)
+        for line in self.unused_lines:
+            terminalreporter.write_line(line, red=not self.session or self.session.exitstatus != pytest.ExitCode.OK,
+                                        yellow=bool(self.session and self.session.exitstatus == pytest.ExitCode.OK))
         if self.runs and not hasattr(terminalreporter.config, "workerinput"):
             self._publish(terminalreporter)
 
@@ -64,6 +92,10 @@ class RunWatcher:
             terminalreporter.write_sep("-", "testnet sessions")
             for run in sessions:
                 terminalreporter.write_line(session_line(run))
+        from .verdict import summary_lines
+
+        for line in summary_lines(self.runs):
+            terminalreporter.write_line(line)
         suffix = " (dry run: nothing reserved)" if self.desk.dry_run else ""
         try:
             terminalreporter.write_line(summary_line(self.desk) + suffix)

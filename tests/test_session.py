@@ -141,9 +141,12 @@ def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pyt
     text = (replay_project.path / "config" / "config.toml").read_text()
     (replay_project.path / "config" / "config.toml").write_text(
         text.replace("max_total_exposure_notional = 5000.0", "max_total_exposure_notional = 10.0"))
-    result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
+    # quick_smoke's own expectations and baseline say it trades; this copy expects nothing.
+    write_profile(replay_project, "smoke_copy", duration_minutes=15, max_notional=200.0, max_trades=5,
+                  close_at_end=True, params={"fast": 3, "slow": 8}, cassette="quick_smoke.json", baseline=False)
+    result = replay_project.runpytest("--testnet-profile", "smoke_copy", *OFFLINE)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["quick_smoke: DURATION_ELAPSED, 0 trades, 0 round trips, notional 0.00 EUR, *"])
+    result.stdout.fnmatch_lines(["smoke_copy: DURATION_ELAPSED, 0 trades, 0 round trips, notional 0.00 EUR, *"])
     [outcome] = run_events(replay_project, "order_outcome")
     assert outcome["status"] == "denied" and outcome["by"] == "risk"
     assert outcome["reason"].startswith("EXPOSURE_EXCEEDS_MAX (")
