@@ -47,7 +47,8 @@ Number = int | Decimal
 
 @dataclass(frozen=True)
 class Bound:
-    """``name`` within ``[low, high]``; ``exact`` when the profile wrote a single value."""
+    """``name`` (as the profile wrote it) within ``[low, high]``; ``exact`` when the
+    profile wrote a single value."""
 
     name: str
     low: Number | None
@@ -108,8 +109,8 @@ class Expectations:
                                                          f"(kinds: {', '.join(ALERT_KINDS)})")
                     bounds.append(_bound(f"alerts.{kind}", count, int, f"{at}.{kind}"))
             elif key in COUNTS or key in AMOUNTS or key in ALIASES:
-                name = str(ALIASES.get(key, key))
-                bounds.append(_bound(name, value, int if name in COUNTS else Decimal, at))
+                figure = ALIASES.get(key, key)
+                bounds.append(_bound(key, value, int if figure in COUNTS else Decimal, at))
             else:
                 raise InputError(at, f"unknown figure{closest(str(key), KEYS)}")
         return cls(tuple(bounds), stop_reasons, blocked, blocked_by)
@@ -143,9 +144,10 @@ def _bound(name: str, value: Any, hint: type, where: str) -> Bound:
 
 
 def _shown(value: Number | None) -> str:
+    """A bound as the profile wrote it (``0.00`` stays ``0.00``), a count as it is."""
     if value is None:
         return "–"
-    return exact(value) if isinstance(value, Decimal) else str(value)
+    return f"{value:f}" if isinstance(value, Decimal) and value.is_finite() else str(value)
 
 
 def _near(actual: Decimal, bound: Decimal) -> str:
@@ -156,7 +158,7 @@ def _near(actual: Decimal, bound: Decimal) -> str:
         return str(actual)
     rounded = actual.quantize(Decimal(1).scaleb(-places))
     same_side = (rounded > bound) == (actual > bound) and (rounded < bound) == (actual < bound)
-    return exact(rounded) if same_side else exact(actual)
+    return f"{rounded:f}" if same_side else exact(actual)
 
 
 def judge_bound(bound: Bound, actual: Number | None) -> Check:
@@ -190,7 +192,7 @@ def judge(expect: Expectations, figures: Mapping[str, Any], alerts: Mapping[str,
     checks = []
     for bound in expect.bounds:
         kind = bound.name.removeprefix("alerts.")
-        actual = alerts.get(kind, 0) if kind != bound.name else figures.get(bound.name)
+        actual = alerts.get(kind, 0) if kind != bound.name else figures.get(ALIASES.get(bound.name, bound.name))
         checks.append(judge_bound(bound, actual))
     if expect.stop_reasons:
         reason = str(figures["stop_reason"])

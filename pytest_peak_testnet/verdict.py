@@ -164,7 +164,7 @@ class Verdict:
         broken = [f"  {c.text}" for c in self.checks if not c.held]
         if not broken and b is not None and b["status"] in ("missing", "broken"):  # one line says it all
             return f"baseline {b['path']} is missing; {b['note']}" if b["status"] == "missing" else str(b["note"])
-        lines = [f"testnet profile {self.profile} ({self.mode}): {self.summary()}", *broken]
+        lines = [f"{self.profile} ({self.mode}): {self.summary()}", *broken]
         if b is not None and b["status"] == "missing":
             lines.append(f"  baseline {b['path']} is missing; {b['note']}")
         elif b is not None and b["status"] == "broken":
