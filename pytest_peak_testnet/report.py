@@ -146,6 +146,8 @@ def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "notional": total("spent_notional"), "fees": total("fees"), "pnl": total("pnl"),
         "trades": sum(p["spent_trades"] for p in profiles),
         "alerts": sum(len(p["alerts"]) for p in profiles),
+        "expectations": {outcome: sum((p.get("verdict") or {}).get(outcome, 0) for p in profiles)
+                         for outcome in ("held", "failed")},
     }
 
 

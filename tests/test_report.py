@@ -61,7 +61,9 @@ def test_passed_profile_report_has_header_table_section_and_budget(replay_projec
     assert "1 replay or simulator run(s) logged and not counted" in markdown
     assert data["totals"] == {"runs": 1, "outcomes": {"passed": 1}, "currency": "EUR",
                               "notional": run["spent_notional"], "trades": run["spent_trades"],
-                              "fees": metrics["fees"], "pnl": metrics["pnl"], "alerts": 0}
+                              "fees": metrics["fees"], "pnl": metrics["pnl"], "alerts": 0,
+                              "expectations": {"held": 8, "failed": 0}}
+    assert "- **Baseline:** matched, `cassettes/quick_smoke.baseline.yaml`" in markdown
     assert (replay_project.path / "reports" / "dashboard.html").exists()
 
 
