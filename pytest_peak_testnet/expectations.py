@@ -78,9 +78,6 @@ class Expectations:
     #: Codes each of which must be among a blocked run's reasons.
     blocked_by: tuple[str, ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.bounds or self.stop_reasons or self.blocked is not None)
-
     @classmethod
     def parse_input(cls, data: Any, where: str) -> Expectations:
         """From a profile's ``expect:`` mapping; ``where`` is the key path errors start with
