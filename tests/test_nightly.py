@@ -1,0 +1,70 @@
+"""The nightly smoke workflow shipped in .github/workflows: it lints clean, and its steps,
+run here as the runner would run them, replay offline and publish the report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "nightly-smoke.yml"
+BIN = Path(sys.executable).parent
+
+
+def lint(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with its vendored GitHub workflow schema (offline, from PyPI)."""
+    return subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def steps() -> dict[str, dict[str, object]]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    return {step.get("name", step.get("uses")): step for step in workflow["jobs"]["smoke"]["steps"]}
+
+
+def test_the_workflow_lints_clean() -> None:
+    result = lint(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok -- validation done" in result.stdout
+
+
+def test_the_linter_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
+    result = lint(broken)
+    assert result.returncode == 1
+    assert "runs_on" in result.stdout or "runs-on" in result.stdout
+
+
+def test_it_runs_nightly_and_on_demand() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert "workflow_dispatch" in triggers
+    (cron,) = [entry["cron"] for entry in triggers["schedule"]]
+    minute, hour, *every = cron.split()
+    assert every == ["*", "*", "*"] and 0 <= int(minute) < 60 and 0 <= int(hour) < 24
+    upload = steps()["Upload the reports and run logs"]
+    assert upload["uses"] == "actions/upload-artifact@v4" and upload["if"] == "always()"
+    assert "reports/" in upload["with"]["path"]  # type: ignore[index]
+
+
+def test_its_steps_replay_offline_and_publish_the_report(replay_project: pytest.Pytester, tmp_path: Path) -> None:
+    """The pytest step and the summary step, in a copy of the repo, with no key set."""
+    summary = tmp_path / "step_summary.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    env.update(PATH=f"{BIN}{os.pathsep}{env['PATH']}", GITHUB_STEP_SUMMARY=str(summary))
+    for name in ("Replay the smoke profiles (offline)", "Publish the report to the job summary"):
+        done = subprocess.run(["bash", "-e", "-c", str(steps()[name]["run"])], cwd=replay_project.path, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        if name.startswith("Replay"):
+            assert "1 passed" in done.stdout and "quick_smoke" in done.stdout
+    published = summary.read_text()
+    assert published.startswith("# Testnet session report")
+    assert published.count("| quick_smoke | passed |") == 1  # the report once, not the plugin's table as well
+    assert "<testcase" in (replay_project.path / "reports" / "junit.xml").read_text()
