@@ -67,3 +67,47 @@ def svg_bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, str,
                      f'fill="#c0392b">limit {limit:g}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """``count`` + 1 evenly spaced values from ``low`` to ``high`` for an axis's scale."""
+    if high == low:
+        return [low]
+    return [low + (high - low) * i / count for i in range(count + 1)]
+
+
+def svg_line(title: str, values: Sequence[float], y_label: str, x_label: str,
+             x_ends: tuple[str, str] = ("", ""), width: int = 640, height: int = 220) -> str:
+    """A line with a labelled, scaled y axis and an x axis named and marked at both ends:
+    an equity curve is read as figures, not as a shape."""
+    left, right, top, bottom = 72, 16, 12, 44
+    parts = [f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    base, plot_w = height - bottom, width - left - right
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#888"/>'
+                 f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#888"/>')
+    if values:
+        low, high = min(values), max(values)
+        span = (high - low) or max(abs(high) * 0.001, 1.0)
+        low, high = (low, high) if high > low else (low - span / 2, high + span / 2)
+
+        def y(value: float) -> float:
+            return base - (value - low) / (high - low) * (base - top)
+
+        for tick in ticks(low, high):
+            parts.append(f'<line x1="{left - 4}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" '
+                         f'stroke="#eee"/><text x="{left - 6}" y="{y(tick) + 3:.1f}" font-size="10" '
+                         f'text-anchor="end">{tick:,.2f}</text>')
+        step = plot_w / max(1, len(values) - 1)
+        points = " ".join(f"{left + i * step:.1f},{y(v):.1f}" for i, v in enumerate(values))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="#2e86de" stroke-width="1.5"/>')
+    else:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{height / 2}" font-size="12" text-anchor="middle" '
+                     f'fill="#666">no data</text>')
+    parts.append(f'<text x="{left}" y="{base + 14}" font-size="10" text-anchor="start">{escape(x_ends[0])}</text>'
+                 f'<text x="{width - right}" y="{base + 14}" font-size="10" text-anchor="end">{escape(x_ends[1])}</text>'
+                 f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle" '
+                 f'class="x-label">{escape(x_label)}</text>'
+                 f'<text transform="translate(14 {top + (base - top) / 2}) rotate(-90)" font-size="11" '
+                 f'text-anchor="middle" class="y-label">{escape(y_label)}</text></svg>')
+    return "".join(parts)

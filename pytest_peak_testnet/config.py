@@ -26,6 +26,8 @@ Mode = Literal["paper", "testnet", "live"]
 TIMEFRAMES: dict[str, int] = {
     "1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440, "1w": 10080, "15d": 21600,
 }
+#: What ``report_format`` may name; the JSON data file is written whatever it says.
+ReportFormat = Literal["markdown", "html", "json"]
 Timeframe = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "15d"]
 
 
@@ -123,8 +125,18 @@ class OrchestrationConfig:
     #: The ledger is ``<usage_base_dir>/usage/usage_YYYY-MM-DD.json``.
     usage_base_dir: Path = Path("test_results")
     auto_generate_report: bool = True
-    report_format: Literal["markdown"] = "markdown"
+    #: One format or a list of them.
+    report_format: ReportFormat | tuple[ReportFormat, ...] = "markdown"
     usage_retention_days: int = positive(30)
+
+    @property
+    def report_formats(self) -> tuple[str, ...]:
+        chosen = (self.report_format,) if isinstance(self.report_format, str) else self.report_format
+        return tuple(dict.fromkeys(chosen))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.report_formats:
+            yield "report_format", "expected at least one of 'markdown', 'html', 'json', found an empty list"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("testnet_record_mode", f"cassette record mode: {', '.join(RECORD_MODES)} (default none)")
     parser.addini("testnet_cassettes_dir", f"folder of cassettes (default {DEFAULT_CASSETTES_DIR})")
     group.addoption("--testnet-report", action="store_true",
-                    help="write the Markdown and JSON session report even when auto_generate_report is off")
+                    help="write the session report (each report_format) even when auto_generate_report is off")
     group.addoption("--testnet-report-dir", metavar="DIR",
                     help="folder for the reports (default: ini testnet_report_dir, else the config's reports_dir)")
     group.addoption("--testnet-report-template", metavar="PATH",

@@ -1,4 +1,5 @@
-"""The session report: one Markdown file per pytest session, the same data as JSON beside it.
+"""The session report: one file per pytest session in each ``report_format`` (Markdown,
+a self-contained HTML page, JSON); the JSON data file is written in any case.
 
 The data is built once from the run records the controller collected (under xdist the
 workers' records arrive on their reports), so the Markdown, the JSON, the step summary
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from . import dashboard
+from . import dashboard, htmlreport
 from .atomic import atomic_write
 from .config import AlertsConfig
 from .desk import Desk
@@ -46,6 +47,8 @@ class ReportSettings:
     template: Path | None
     #: ``--testnet-dashboard``: write the dashboard here too (it goes beside any report).
     dashboard: Path | None
+    #: ``report_format``: the renderings written besides the JSON data file.
+    formats: tuple[str, ...] = ("markdown",)
 
     @classmethod
     def from_options(cls, config: pytest.Config, desk: Desk) -> ReportSettings:
@@ -64,7 +67,8 @@ class ReportSettings:
                          or orchestration.auto_generate_report),
             reports_dir=desk.root / (asked_dir or config.getini("testnet_report_dir") or orchestration.reports_dir),
             template=path("testnet_report_template"),
-            dashboard=path("testnet_dashboard"))
+            dashboard=path("testnet_dashboard"),
+            formats=orchestration.report_formats)
 
 
 def build(desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> dict[str, Any]:
@@ -151,19 +155,24 @@ def totals(profiles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write(data: Mapping[str, Any], settings: ReportSettings, started: datetime) -> Path:
-    """Render, then write ``testnet-report-<stamp>-<id>.md/.json`` and ``latest.md/.json``
-    (microseconds and a random id: sessions started together never share a name);
-    returns the Markdown path. Nothing is written when rendering fails. The JSON is for
-    programs (people read the Markdown), so it is compact: with ``indent`` the json module
-    falls back to its pure-Python encoder: 20 ms against 5 ms for a 1,000-profile dry run."""
-    markdown = render(TEMPLATE, settings.template, report=data)
-    text = json.dumps(data, separators=(",", ":")) + "\n"
+def write(data: Mapping[str, Any], settings: ReportSettings, started: datetime) -> list[Path]:
+    """Render every format, then write ``testnet-report-<stamp>-<id>.<suffix>`` and
+    ``latest.<suffix>`` for each (microseconds and a random id: sessions started together
+    never share a name); returns the dated paths. Nothing is written when a rendering
+    fails. The JSON is for programs (people read the others), so it is compact: with
+    ``indent`` the json module falls back to its pure-Python encoder: 20 ms against 5 ms
+    for a 1,000-profile dry run."""
+    texts = {}
+    if "markdown" in settings.formats:
+        texts["md"] = render(TEMPLATE, settings.template, report=data)
+    if "html" in settings.formats:
+        texts["html"] = htmlreport.page(data)
+    texts["json"] = json.dumps(data, separators=(",", ":")) + "\n"
     name = f"testnet-report-{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:8]}"
     for stem in (name, LATEST):
-        atomic_write(settings.reports_dir / f"{stem}.md", markdown)
-        atomic_write(settings.reports_dir / f"{stem}.json", text)
-    return settings.reports_dir / f"{name}.md"
+        for suffix, text in texts.items():
+            atomic_write(settings.reports_dir / f"{stem}.{suffix}", text)
+    return [settings.reports_dir / f"{name}.{suffix}" for suffix in texts]
 
 
 def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> list[str]:
@@ -174,8 +183,7 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
     if settings.enabled:
         data = build(desk, runs, started)
         data["sections"] = sections(config, data)
-        path = write(data, settings, started)
-        lines.append(f"testnet report: {display(path, desk.root)} (JSON beside it)")
+        lines += [f"testnet report: {display(path, desk.root)}" for path in write(data, settings, started)]
         if append_step_summary(data):
             lines.append("testnet summary table appended to $GITHUB_STEP_SUMMARY")
     targets = [settings.reports_dir / dashboard.FILENAME] if settings.enabled else []

@@ -97,6 +97,8 @@ def expected(hint: Any, check: str | None = None) -> str:
         return "one of " + ", ".join(repr(a) for a in args)
     if _is_optional(hint):
         return expected(_strip_optional(hint), check)
+    if _is_union(hint):
+        return " or ".join(expected(a, check) for a in args)
     if hint is bool:
         return "true or false"
     bound = f" {CHECKS[check][1]}" if check else ""
@@ -131,11 +133,17 @@ def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Deci
 
 
 def _plural(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return ", ".join(repr(a) for a in get_args(hint))
     return {str: "strings", int: "whole numbers", float: "numbers"}.get(hint, str(hint))
 
 
 def _is_optional(hint: Any) -> bool:
     return get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
+
+
+def _is_union(hint: Any) -> bool:
+    return get_origin(hint) in (Union, types.UnionType)
 
 
 def _strip_optional(hint: Any) -> Any:
@@ -150,6 +158,13 @@ def coerce(value: Any, hint: Any, check: str | None, where: str, base_dir: Path 
     origin, args = get_origin(hint), get_args(hint)
     if _is_optional(hint):
         return None if value is None else coerce(value, _strip_optional(hint), check, where, base_dir)
+    if _is_union(hint):  # the first alternative that takes the value (``"html"`` or ``["html", "json"]``)
+        for alternative in args:
+            try:
+                return coerce(value, alternative, check, where, base_dir)
+            except InputError:
+                continue
+        raise bad()
     if origin is Literal:
         if value not in args or isinstance(value, bool):
             raise bad()

@@ -36,7 +36,8 @@ def row_text(markdown: str, prefix: str) -> str:
 def test_passed_profile_report_has_header_table_section_and_budget(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest(*SMOKE)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["testnet report: reports/testnet-report-*.md (JSON beside it)",
+    result.stdout.fnmatch_lines(["testnet report: reports/testnet-report-*.md",
+                                 "testnet report: reports/testnet-report-*.json",
                                  "testnet dashboard: reports/dashboard.html"])
     markdown, data = report(replay_project)
     run = data["profiles"][0]
