@@ -35,38 +35,53 @@ def sparkline(values: Sequence[float], width: int = 48) -> str:
 
 
 def svg_bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]],
-             limit: float | None = None, width: int = 640, height: int = 200) -> str:
-    """Grouped bars per label (``series`` = ``(name, colour, values)``), with a dashed line
-    at ``limit``; every bar carries a ``<title>`` with its figure for hovering."""
-    pad, base = 36, height - 28
-    top = max([limit or 0.0, *(v for _, _, values in series for v in values)]) or 1.0
-    slot = (width - 2 * pad) / max(1, len(labels))
-    bar = slot * 0.8 / max(1, len(series))
+             limit: float | None = None, y_label: str = "", x_label: str = "", width: int = 640,
+             height: int = 220) -> str:
+    """Grouped bars per label (``series`` = ``(name, colour, values)``) on a scaled y axis
+    named ``y_label`` (with its unit), with a dashed line at ``limit``; every bar carries a
+    ``<title>`` with its figure for hovering."""
+    left, right, top, base = 72, 16, 12, height - 44
+    high = max([limit or 0.0, *(v for _, _, values in series for v in values)]) or 1.0
+    slot = (width - left - right) / max(1, len(labels))
+    bar = min(slot * 0.8 / max(1, len(series)), 28.0)
     #: Labels need about 40 px each; label every ``step``-th slot and always the last one.
-    step = max(1, math.ceil(len(labels) * 40 / (width - 2 * pad)))
+    step = max(1, math.ceil(len(labels) * 40 / (width - left - right)))
 
     def y(value: float) -> float:
-        return base - value / top * (base - 12)
+        return base - value / high * (base - top)
 
     parts = [f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-             f'<line x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}" stroke="#888"/>']
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for tick in ticks(0.0, high):
+        parts.append(f'<line x1="{left - 4}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 6}" y="{y(tick) + 3:.1f}" font-size="10" text-anchor="end">{tick:,.{0 if high >= 20 else 1}f}</text>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#888"/>'
+                 f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#888"/>')
     for i, label in enumerate(labels):
-        x0 = pad + i * slot + slot * 0.1
+        x0 = left + i * slot + (slot - bar * len(series)) / 2
         for j, (name, colour, values) in enumerate(series):
             v = values[i]
             parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(v):.1f}" width="{bar:.1f}" height="{base - y(v):.1f}" '
                          f'fill="{colour}"><title>{escape(label)} {escape(name)}: {v:.2f}</title></rect>')
         if (len(labels) - 1 - i) % step == 0:
-            parts.append(f'<text x="{pad + (i + 0.5) * slot:.1f}" y="{height - 10}" font-size="10" '
+            parts.append(f'<text x="{left + (i + 0.5) * slot:.1f}" y="{base + 14}" font-size="10" '
                          f'text-anchor="middle">{escape(label)}</text>')
     if limit is not None:
-        parts.append(f'<line x1="{pad}" y1="{y(limit):.1f}" x2="{width - pad}" y2="{y(limit):.1f}" stroke="#c0392b" '
+        parts.append(f'<line x1="{left}" y1="{y(limit):.1f}" x2="{width - right}" y2="{y(limit):.1f}" stroke="#c0392b" '
                      f'stroke-dasharray="6 4"><title>limit {limit:g}</title></line>'
-                     f'<text x="{width - pad}" y="{y(limit) - 4:.1f}" font-size="10" text-anchor="end" '
+                     f'<text x="{width - right}" y="{y(limit) - 4:.1f}" font-size="10" text-anchor="end" '
                      f'fill="#c0392b">limit {limit:g}</text>')
+    parts.append(axis_titles(x_label, y_label, left, right, top, base, width, height))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def axis_titles(x_label: str, y_label: str, left: int, right: int, top: int, base: float, width: int,
+                height: int) -> str:
+    return (f'<text x="{left + (width - left - right) / 2}" y="{height - 6}" font-size="11" text-anchor="middle" '
+            f'class="x-label">{escape(x_label)}</text>'
+            f'<text transform="translate(14 {top + (base - top) / 2}) rotate(-90)" font-size="11" '
+            f'text-anchor="middle" class="y-label">{escape(y_label)}</text>')
 
 
 def ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -106,8 +121,5 @@ def svg_line(title: str, values: Sequence[float], y_label: str, x_label: str,
                      f'fill="#666">no data</text>')
     parts.append(f'<text x="{left}" y="{base + 14}" font-size="10" text-anchor="start">{escape(x_ends[0])}</text>'
                  f'<text x="{width - right}" y="{base + 14}" font-size="10" text-anchor="end">{escape(x_ends[1])}</text>'
-                 f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle" '
-                 f'class="x-label">{escape(x_label)}</text>'
-                 f'<text transform="translate(14 {top + (base - top) / 2}) rotate(-90)" font-size="11" '
-                 f'text-anchor="middle" class="y-label">{escape(y_label)}</text></svg>')
+                 + axis_titles(x_label, y_label, left, right, top, base, width, height) + "</svg>")
     return "".join(parts)

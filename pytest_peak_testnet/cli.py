@@ -1,8 +1,9 @@
 """``peak-testnet``: the commands a person runs beside pytest, reading what runs left on disk.
 
 ``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
-ledger; ``ledger release`` frees a reservation that will never settle. All read the same
-TOML config as the plugin, relative to the current folder.
+ledger; ``serve`` serves that page, refreshed while runs write; ``ledger release`` frees a
+reservation that will never settle. All read the same TOML config as the plugin, relative
+to the current folder.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import dashboard, monitor, processes
+from . import dashboard, monitor, processes, serve
 from .activation import DEFAULT_CONFIG
 from .config import AlertsConfig, DeskConfig, load_config
 from .errors import InputError
@@ -39,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
     release = ledger_commands.add_parser("release", help="release a reservation whose run will never settle "
                                          "(its process was killed, on another host)")
     release.add_argument("run_id", metavar="RUN_ID", help="the run's id in the ledger (--testnet-budget shows it)")
+    srv = commands.add_parser("serve", help="serve the dashboard over HTTP, refreshed while runs write (read-only)")
+    srv.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    srv.add_argument("--refresh", type=float, default=serve.REFRESH_SECONDS, metavar="S",
+                     help=f"seconds between the page's refreshes (default {serve.REFRESH_SECONDS:g})")
     return top
 
 
@@ -57,6 +63,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         config = read_config(args.config)
         if args.command == "monitor":
             return run_monitor(args, config, out)
+        if args.command == "serve":
+            return run_serve(args, config, out)
         orchestration = config.orchestration
         ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
         if args.command == "ledger":
@@ -66,12 +74,28 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                   f"{path}", file=out)
             return 0
         target = args.path or orchestration.reports_dir / dashboard.FILENAME
-        dashboard.write(target, ledger, config.daily_limits)
+        dashboard.write(target, ledger, config.daily_limits, orchestration.runs_base_dir, config.alerts)
         print(f"dashboard written: {target}", file=out)
         return 0
     except (InputError, OSError) as exc:
         print(f"peak-testnet: {exc}", file=sys.stderr)
         return 1
+
+
+def run_serve(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
+    httpd = serve.server(config, args.host, args.port, args.refresh)
+    host, port = httpd.server_address[:2]
+    print(f"serving the testnet dashboard on http://{host}:{port}/ (read-only; Ctrl-C stops)", file=out, flush=True)
+    if not serve.is_loopback(str(host)):
+        print(f"peak-testnet: {host} is not a loopback address: anyone who reaches it can read the ledger and "
+              "the run logs", file=sys.stderr)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    return 0
 
 
 def run_monitor(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:

@@ -189,7 +189,8 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
     targets = [settings.reports_dir / dashboard.FILENAME] if settings.enabled else []
     for target in [*targets, *([settings.dashboard] if settings.dashboard else [])]:
         try:
-            dashboard.write(target, desk.ledger, desk.config.daily_limits)
+            dashboard.write(target, desk.ledger, desk.config.daily_limits, desk.config.orchestration.runs_base_dir,
+                            desk.config.alerts)
         except InputError as exc:
             lines.append(f"testnet dashboard not written: {exc}")
             break

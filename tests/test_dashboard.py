@@ -84,5 +84,9 @@ def test_dashboard_command_writes_the_page_beside_the_reports(tmp_path: Path, mo
     assert out.getvalue() == "dashboard written: reports/dashboard.html\n"
     html = (tmp_path / "reports" / "dashboard.html").read_text()
     assert "123.45 / 5000.00" in html  # no config file: the documented default limits
-    assert html.count("<tr><td>20") == 30 + 3  # each day of the default 30-day window, then each run
+    # Today and yesterday, then each ledger entry; the 28 days without a run are one line.
+    assert html.count("<tr><td>20") == 2 + 3
+    first = (NOW - timedelta(days=29)).date().isoformat()
+    last = (NOW - timedelta(days=2)).date().isoformat()
+    assert f'<td colspan="7" class="gap">{first} – {last}: no runs (28 days)</td>' in html
 

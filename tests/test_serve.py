@@ -1,0 +1,118 @@
+"""``peak-testnet serve``: the dashboard over HTTP, watched in headless Chromium while a run
+records against the simulator, and the run-log figures it lists."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pytest_peak_testnet.config import AlertsConfig
+from pytest_peak_testnet.runview import summary
+
+BIN = Path(sys.executable).parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
+                                    "(apt-get install chromium); CI installs it in .ci/run")
+
+
+@pytest.fixture
+def served(project: pytest.Pytester) -> Iterator[str]:
+    """``peak-testnet serve --port 0`` in the project; yields its URL."""
+    proc = subprocess.Popen([str(BIN / "peak-testnet"), "serve", "--port", "0", "--refresh", "0.5"],
+                            cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("serving the testnet dashboard on http://127.0.0.1:"), line + proc.stderr.read()
+        yield line.split(" on ", 1)[1].split()[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_is_read_only_on_loopback(served: str) -> None:
+    with urllib.request.urlopen(served + "api/state", timeout=10) as response:
+        state = json.load(response)
+    assert state["run_logs"] == [] and state["today"]["runs"] == 0
+    assert state["limits"] == {"notional": 2000.0, "trades": 60}  # config.test.toml
+    for method in ("POST", "PUT", "DELETE"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(served, data=b"x", method=method), timeout=10)
+        assert refused.value.code == 501
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(served + "ledger.json", timeout=10)
+    assert missing.value.code == 404
+
+
+@needs_chromium
+def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page.goto(served)
+            expect(page.locator("#run-logs")).to_contain_text("No run logs under the runs folder yet.")
+            expect(page.locator("#today-runs")).to_contain_text("+ 0 replay/simulator")
+            expect(page.locator("p.muted").first).to_contain_text("refreshed every 0.5 s")
+            page.evaluate("window.notReloaded = true")
+
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("KRAKEN_", "PYTEST_"))}
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testnet-profile", "quick_smoke",
+                 "--testnet-simulator", "--testnet-record-mode=all"],
+                cwd=project.path, env=env, capture_output=True, text=True, timeout=300, check=False)
+            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+            row = page.locator("#run-logs tr", has_text="quick_smoke")
+            expect(row).to_contain_text("finished", timeout=30_000)
+            expect(row).to_contain_text("DURATION_ELAPSED")
+            expect(row.locator("td").nth(7)).to_have_text(
+                re.compile(r"^[+-]\d+\.\d\d EUR$"))  # the run's PnL
+            expect(page.locator("#today-runs")).to_contain_text("+ 1 replay/simulator")
+            assert page.evaluate("window.notReloaded") is True  # refreshed in place, not reloaded
+            expect(page.locator("p.muted").first).to_contain_text("refreshed every 0.5 s")
+
+            page.locator("details summary", has_text="quick_smoke").click()
+            details = page.locator("details", has_text="quick_smoke")
+            expect(details).to_contain_text("run_started")
+            expect(details).to_contain_text("run_finished")
+            expect(details.locator(".y-label")).to_have_text("equity (EUR)")
+            expect(details.locator(".x-label")).to_have_text("candle (1m)")
+            expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(1)
+
+            shot = tmp_path / "serve.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        finally:
+            browser.close()
+
+
+def test_a_run_in_progress_shows_its_realized_pnl_so_far(tmp_path: Path) -> None:
+    run = tmp_path / "20261123T100000Z-quick_smoke-abcd1234"
+    run.mkdir()
+    lines = [
+        {"event": "run_started", "time": 1, "at": "2026-11-23T10:00:00.000+00:00", "profile": "quick_smoke",
+         "strategy": "ma_crossover", "symbol": "BTC/EUR", "timeframe": "1m", "duration_minutes": 15,
+         "max_notional": "200", "max_trades": 5, "validate_only": True},
+        {"event": "fill", "time": 2, "at": "x", "side": "buy", "volume": "0.001", "price": "50000",
+         "notional": "50", "fee": "0.13", "realized_pnl": "0", "trade": "T1"},
+        {"event": "fill", "time": 3, "at": "x", "side": "sell", "volume": "0.001", "price": "50100",
+         "notional": "50.1", "fee": "0.13", "realized_pnl": "-0.16", "trade": "T2"},
+    ]
+    (run / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"event": "fi')
+    seen = summary(run, AlertsConfig())
+    assert (seen["state"], seen["trades"], seen["notional"], seen["pnl"]) == ("running", 2, 100.1, -0.16)
+    assert seen["equity"] == [0.0, 0.0, -0.16] and seen["equity_kind"] == "realized PnL so far"
+    assert seen["started_at"] == "2026-11-23 10:00:00" and seen["events"] == 3  # the half line is not read yet
