@@ -42,7 +42,8 @@ class EnvironmentConfig:
 
 @dataclass(frozen=True)
 class ExchangeConfig:
-    """``[exchange.kraken_testnet]``. Keys live in the environment, never in the file."""
+    """``[exchange.NAME]``, a Kraken-compatible endpoint (``kraken_testnet`` unless
+    ``default_exchange`` says otherwise). Keys live in the environment, never in the file."""
 
     enabled: bool = True
     base_url: str = "https://api.kraken.com"
@@ -66,6 +67,7 @@ class SessionConfig:
     """``[testnet_session]``: polling and the paper account that simulates fills."""
 
     enabled: bool = True
+    #: The ``[exchange.NAME]`` block the profiles use.
     default_exchange: str = "kraken_testnet"
     symbol: str = "BTC/EUR"
     timeframe: Timeframe = "1m"
@@ -164,6 +166,9 @@ SECTIONS: dict[str, tuple[str, type]] = {
     "testnet_alerts": ("alerts", AlertsConfig),
 }
 PROFILES_TABLE = "testnet_profiles"
+#: The exchange block profiles use unless ``default_exchange`` names another ``[exchange.NAME]``.
+DEFAULT_EXCHANGE = "kraken_testnet"
+EXCHANGE_TABLE = f"exchange.{DEFAULT_EXCHANGE}"
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,7 @@ def load_config(path: Path, base_dir: Path) -> DeskConfig:
         raise ConfigError(shown, f"invalid TOML: {exc}") from None
 
     sections: dict[str, Any] = {}
+    exchanges: dict[str, ExchangeConfig] = {}
     profile_tables: dict[str, Mapping[str, Any]] = {}
     for name, table in _tables(shown, raw):
         if name == PROFILES_TABLE:
@@ -203,7 +209,7 @@ def load_config(path: Path, base_dir: Path) -> DeskConfig:
                     raise ConfigError(f"{shown}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
                 profile_tables[profile] = body
             continue
-        attr, cls = SECTIONS[name]
+        attr, cls = SECTIONS.get(name, SECTIONS[EXCHANGE_TABLE])
         try:
             section: Any = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}",  # type: ignore[misc]
                                  base_dir=base_dir)
@@ -211,8 +217,28 @@ def load_config(path: Path, base_dir: Path) -> DeskConfig:
             raise ConfigError(exc.where, exc.message) from None
         for key, problem in getattr(section, "problems", lambda: ())():
             raise ConfigError(f"{shown}: {name}.{key}", problem)
-        sections[attr] = section
+        if attr == "exchange":
+            exchanges[name.split(".", 1)[1]] = section
+        else:
+            sections[attr] = section
+    sections["exchange"] = chosen_exchange(shown, sections.get("session", SessionConfig()), exchanges)
     return DeskConfig(path=path, profile_tables=profile_tables, **sections)
+
+
+def chosen_exchange(shown: str, session: SessionConfig, exchanges: Mapping[str, ExchangeConfig]) -> ExchangeConfig:
+    """``[testnet_session] default_exchange`` names the ``[exchange.NAME]`` block the
+    profiles use; without any block, ``kraken_testnet`` with the documented defaults."""
+    name = session.default_exchange
+    for unused in (n for n in exchanges if n not in (name, DEFAULT_EXCHANGE)):
+        hint = closest(f"exchange.{unused}", list(dict.fromkeys([f"exchange.{name}", EXCHANGE_TABLE])))
+        if hint:  # an unused block that looks like a misspelt one: the settings would silently not apply
+            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
+                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange names it)")
+    if name in exchanges or (not exchanges and name == DEFAULT_EXCHANGE):
+        return exchanges.get(name, ExchangeConfig())
+    defined = ", ".join(f"[exchange.{n}]" for n in exchanges) or f"none (only {DEFAULT_EXCHANGE}'s defaults)"
+    raise ConfigError(f"{shown}: testnet_session.default_exchange",
+                      f"unknown exchange {name!r}{closest(name, list(exchanges))}; the config defines {defined}")
 
 
 def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -222,7 +248,7 @@ def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[s
     for key, value in raw.items():
         candidates = [f"{key}.{sub}" for sub in value] if key in groups and isinstance(value, dict) else [key]
         for name in candidates:
-            if name not in known:
+            if name not in known and not name.startswith("exchange."):  # any [exchange.NAME] block
                 raise ConfigError(f"{shown}: {name}", f"unknown section{closest(name, known)}")
             table = value if name == key else value[name.split(".", 1)[1]]
             if not isinstance(table, dict):

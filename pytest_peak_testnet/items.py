@@ -24,6 +24,7 @@ from .exact import exact
 from .kraken_errors import KrakenError
 from .limits import Decision
 from .profiles import Profile
+from .switches import off_reason
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
     from .runner import ProfileRun
@@ -91,6 +92,10 @@ class ProfileItem(pytest.Item):
         __tracebackhide__ = True
         from .runner import ProfileRun
 
+        off = off_reason(self.desk.config, self.desk.root)
+        if off is not None:
+            self.outcome = "skipped"
+            pytest.skip(off)
         self.run = ProfileRun(self.desk, self.profile, self.nodeid)
         decision = one_line(self.run.admit)
         self.user_properties.append(("testnet_decision", str(decision)))

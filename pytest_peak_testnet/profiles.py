@@ -86,7 +86,8 @@ def _checked(profile: Profile, where: str) -> Profile:
     return profile
 
 
-def load_yaml_profile(path: Path, root: Path) -> Profile:
+def load_yaml_profile(path: Path, root: Path, defaults: Mapping[str, Any] | None = None) -> Profile:
+    """``defaults`` fill the fields the file leaves out (``[testnet_session]`` symbol and timeframe)."""
     shown = display(path, root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -100,7 +101,7 @@ def load_yaml_profile(path: Path, root: Path) -> Profile:
         raise ProfileError(f"{shown}:1", f"expected a mapping of profile fields, found {type(data).__name__}")
     lines = _KeyLines(text)
     try:
-        profile = build(Profile, data, lambda key: f"{shown}:{lines[key]}: {key}",
+        profile = build(Profile, {**(defaults or {}), **data}, lambda key: f"{shown}:{lines[key]}: {key}",
                         extra={"name": path.stem, "source": path})
     except InputError as exc:
         raise ProfileError(exc.where, exc.message) from None
@@ -128,10 +129,12 @@ class _KeyLines:
         return line
 
 
-def load_table_profile(name: str, table: Mapping[str, Any], config_path: Path, root: Path) -> Profile:
+def load_table_profile(name: str, table: Mapping[str, Any], config_path: Path, root: Path,
+                       defaults: Mapping[str, Any] | None = None) -> Profile:
     where = f"{display(config_path, root)}: {PROFILES_TABLE}.{name}"
     try:
-        profile = build(Profile, table, lambda key: f"{where}.{key}", extra={"name": name, "source": config_path})
+        profile = build(Profile, {**(defaults or {}), **table}, lambda key: f"{where}.{key}",
+                        extra={"name": name, "source": config_path})
     except InputError as exc:
         raise ProfileError(exc.where, exc.message) from None
     return _checked(profile, where)
@@ -141,9 +144,10 @@ def load_profiles(profiles_dir: Path, config: DeskConfig, root: Path) -> dict[st
     """Every profile by name; a name defined twice is an error naming both places."""
     found: dict[str, Profile] = {}
     files = sorted(p for p in profiles_dir.glob("*") if p.suffix in PROFILE_SUFFIXES) if profiles_dir.is_dir() else []
+    defaults = {"symbol": config.session.symbol, "timeframe": config.session.timeframe}
     candidates: Iterable[Profile] = [
-        *(load_yaml_profile(p, root) for p in files),
-        *(load_table_profile(n, t, config.path, root) for n, t in config.profile_tables.items()),
+        *(load_yaml_profile(p, root, defaults) for p in files),
+        *(load_table_profile(n, t, config.path, root, defaults) for n, t in config.profile_tables.items()),
     ]
     for profile in candidates:
         if profile.name in found:
