@@ -109,13 +109,30 @@ class DailyLimits:
 
 @dataclass(frozen=True)
 class SymbolPolicy:
-    """``[testnet_limits.symbols]``: the whitelist."""
+    """``[testnet_limits.symbols]``: the whitelist, and daily caps per symbol
+    (``{ "BTC/EUR" = 3000.0 }``; a symbol without one is held by the daily totals only)."""
 
     allowed: tuple[str, ...] = ("BTC/EUR", "ETH/EUR")
+    max_notional_per_day: Mapping[str, Any] = field(default_factory=dict)
+    max_trades_per_day: Mapping[str, Any] = field(default_factory=dict)
+
+    def notional_cap(self, symbol: str) -> Decimal | None:
+        cap = self.max_notional_per_day.get(symbol)
+        return None if cap is None else Decimal(repr(cap) if isinstance(cap, float) else str(cap))
+
+    def trades_cap(self, symbol: str) -> int | None:
+        return self.max_trades_per_day.get(symbol)
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if not self.allowed:
             yield "allowed", "expected at least one symbol, found an empty list"
+        for key, whole in (("max_notional_per_day", False), ("max_trades_per_day", True)):
+            for symbol, cap in getattr(self, key).items():
+                ok = (isinstance(cap, int) if whole else isinstance(cap, (int, float))) and not isinstance(cap, bool)
+                if symbol not in self.allowed:
+                    yield f"{key}.{symbol}", f"expected a symbol in allowed ({', '.join(self.allowed)}), found {symbol!r}"
+                elif not ok or not cap > 0 or cap != cap or cap == float("inf"):
+                    yield f"{key}.{symbol}", f"expected {'a whole number' if whole else 'a number'} > 0, found {cap!r}"
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from markupsafe import Markup
 
 from .atomic import atomic_write
 from .charts import svg_bars, svg_line
-from .config import AlertsConfig, DailyLimits
+from .config import AlertsConfig, DailyLimits, SymbolPolicy
 from .rendering import render
 from .runview import summaries
+from .symbolcaps import symbol_rows
 from .usage import DayUsage, UsageLedger
 
 FILENAME = "dashboard.html"
@@ -41,7 +42,7 @@ def day_row(usage: DayUsage) -> dict[str, Any]:
 
 
 def build(ledger: UsageLedger, daily: DailyLimits, today: date | None = None, runs_dir: Path | None = None,
-          rules: AlertsConfig | None = None) -> dict[str, Any]:
+          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> dict[str, Any]:
     """Every day of the retention window, newest last; ``rows`` collapses each stretch of
     days without a run into one line. ``run_logs`` are the runs under ``runs_dir``."""
     today = today or ledger.today()
@@ -55,6 +56,7 @@ def build(ledger: UsageLedger, daily: DailyLimits, today: date | None = None, ru
             "days": days, "rows": collapse(days), "runs": sorted(runs, key=lambda r: r["started_at"], reverse=True),
             "run_logs": [] if runs_dir is None else summaries(runs_dir, rules or AlertsConfig()),
             "limits": {"notional": float(daily.max_notional_per_day), "trades": daily.max_trades_per_day},
+            "symbols": symbol_rows(kept.get(today) or DayUsage(today), symbols or SymbolPolicy()),
             "retention_days": ledger.retention_days}
 
 
@@ -110,5 +112,5 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(path: Path, ledger: UsageLedger, daily: DailyLimits, runs_dir: Path | None = None,
-          rules: AlertsConfig | None = None) -> None:
-    atomic_write(path, page(build(ledger, daily, runs_dir=runs_dir, rules=rules)))
+          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> None:
+    atomic_write(path, page(build(ledger, daily, runs_dir=runs_dir, rules=rules, symbols=symbols)))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .config import DailyLimits, RunLimits, SymbolPolicy
+from .symbolcaps import symbol_reasons
 from .usage import DayUsage, Reservation, RunMode, UsageLedger, money
 
 
@@ -65,7 +66,7 @@ class LimitsController:
     def reserve_run(self, plan: Plan, profile: str, nodeid: str, mode: RunMode) -> tuple[Decision, Reservation | None]:
         """Check and reserve in one locked step, so parallel runs cannot overspend the day."""
         return self.ledger.reserve(profile, nodeid, mode, plan.notional, plan.trades,
-                                   admit=lambda usage: self.evaluate(plan, usage))
+                                   admit=lambda usage: self.evaluate(plan, usage), symbol=plan.symbol)
 
     def evaluate(self, plan: Plan, usage: DayUsage) -> Decision:
         reasons = []
@@ -86,6 +87,8 @@ class LimitsController:
                                   f"{usage.trades_used} used + {plan.trades} planned > {self.daily.max_trades_per_day}"))
         if plan.symbol not in self.symbols.allowed:
             reasons.append(Reason("SYMBOL_NOT_ALLOWED", f"{plan.symbol} not in {', '.join(self.symbols.allowed)}"))
+        reasons += [Reason(code, detail)
+                    for code, detail in symbol_reasons(plan.symbol, plan.notional, plan.trades, usage, self.symbols)]
         return Decision(plan, tuple(reasons))
 
     def remaining(self, usage: DayUsage) -> tuple[Decimal, int]:

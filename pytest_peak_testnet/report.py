@@ -190,7 +190,7 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
     for target in [*targets, *([settings.dashboard] if settings.dashboard else [])]:
         try:
             dashboard.write(target, desk.ledger, desk.config.daily_limits, desk.config.orchestration.runs_base_dir,
-                            desk.config.alerts)
+                            desk.config.alerts, desk.config.symbols)
         except InputError as exc:
             lines.append(f"testnet dashboard not written: {exc}")
             break

@@ -178,7 +178,7 @@ class ProfileRun:
             self.reservation = None
         elif self.decision is not None and self.decision.allowed and not self.desk.dry_run:
             ledger.log_unspent(self.profile.name, self.nodeid, self.mode, self.plan.notional, self.plan.trades,
-                               notional, trades, outcome)
+                               notional, trades, outcome, symbol=self.profile.symbol)
 
 
 def _log_failure(log: RunLog) -> Callable[..., None]:

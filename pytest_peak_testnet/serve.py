@@ -27,7 +27,8 @@ REFRESH_SECONDS = 2.0
 def snapshot(config: DeskConfig) -> dict[str, Any]:
     orchestration = config.orchestration
     ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
-    return dashboard.build(ledger, config.daily_limits, runs_dir=orchestration.runs_base_dir, rules=config.alerts)
+    return dashboard.build(ledger, config.daily_limits, runs_dir=orchestration.runs_base_dir, rules=config.alerts,
+                           symbols=config.symbols)
 
 
 def routes(config: DeskConfig, refresh: float) -> dict[str, tuple[str, Callable[[], str]]]:

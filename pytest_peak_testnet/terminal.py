@@ -9,7 +9,10 @@ from typing import Any
 from .desk import Desk
 from .errors import display
 from .formatting import money
+from .config import SymbolPolicy
 from .profiles import Profile
+from .symbolcaps import symbol_rows
+from .usage import DayUsage
 
 
 def profile_list(desk: Desk) -> Iterable[str]:
@@ -53,6 +56,19 @@ def budget(desk: Desk) -> Iterable[str]:
     yield f"  limits     notional/day {daily.max_notional_per_day:.2f}, trades/day {daily.max_trades_per_day}; " \
           f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"
     yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
+    yield from symbol_lines(usage, desk.config.symbols)
+
+
+def symbol_lines(usage: DayUsage, policy: SymbolPolicy) -> Iterable[str]:
+    """Per symbol: used today against its own caps, when it has any."""
+    for row in symbol_rows(usage, policy):
+        if row["notional_cap"] is None and row["trades_cap"] is None:
+            continue
+        notional = (f"{row['notional_used']:.2f}/{row['notional_cap']:.2f} ({row['notional_left']:.2f} left)"
+                    if row["notional_cap"] is not None else f"{row['notional_used']:.2f} (no cap)")
+        trades = (f"{row['trades_used']}/{row['trades_cap']} ({row['trades_left']} left)"
+                  if row["trades_cap"] is not None else f"{row['trades_used']} (no cap)")
+        yield f"  {row['symbol']:<10} notional {notional}   trades {trades}   per day"
 
 
 def session_line(run: Mapping[str, Any]) -> str:

@@ -84,6 +84,8 @@ class RunRecord:
     #: Where the reserving process runs: a reservation whose process is gone is released.
     host: str | None = None
     pid: int | None = None
+    #: The pair traded; per-symbol daily caps count it. Ledgers written before it have none.
+    symbol: str | None = None
 
     def abandoned_here(self) -> bool:
         """Reserved by a process on this host that no longer runs."""
@@ -156,6 +158,12 @@ class DayUsage:
         """Replays and simulator recordings: logged, never counted against the budget."""
         return sum(1 for r in self.run_log if not r.spends)
 
+    def used_for(self, symbol: str) -> tuple[Decimal, int]:
+        """Spent plus still reserved by the runs on ``symbol``: what its daily caps are checked against."""
+        runs = [r for r in self.run_log if r.symbol == symbol]
+        return (sum((r.spent[0] + r.reserved[0] for r in runs), Decimal(0)),
+                sum(r.spent[1] + r.reserved[1] for r in runs))
+
     def find(self, run_id: str) -> RunRecord:
         for run in self.run_log:
             if run.run_id == run_id:
@@ -186,7 +194,7 @@ RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
 _TYPES: dict[str, tuple[type, ...]] = {
     "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
     "planned_trades": (int,), "actual_trades": (int, type(None)), "pid": (int, type(None)),
-    "host": (str, type(None)), "run_id": (str,), "started_at": (str,),
+    "host": (str, type(None)), "run_id": (str,), "started_at": (str,), "symbol": (str, type(None)),
 }
 
 
@@ -220,7 +228,7 @@ class UsageLedger:
         return _decode(path, day, text)
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
-                admit: Callable[[DayUsage], D]) -> tuple[D, Reservation | None]:
+                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]:
         """Ask ``admit`` (the limits) with the day as it is under the lock; record the run
         only if it says yes. Check and write are one step, so two processes can never both
         take the last of the budget."""
@@ -235,7 +243,7 @@ class UsageLedger:
             run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                             planned_notional=money(notional), planned_trades=trades,
                             started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
-                            pid=os.getpid())
+                            pid=os.getpid(), symbol=symbol)
             usage.run_log.append(run)
             self._write(usage)
             return decision, Reservation(run.run_id, usage.day)
@@ -254,7 +262,7 @@ class UsageLedger:
             return run
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                    notional: Any, trades: int, outcome: str) -> None:
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
         """Record a run that reached no exchange (a replay, a simulator recording): it shows
         in the day's history but spends nothing."""
         now = self._now().isoformat(timespec="seconds")
@@ -262,7 +270,8 @@ class UsageLedger:
             usage.run_log.append(RunRecord(
                 run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                 planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
-                status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now, outcome=outcome))
+                status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now, outcome=outcome,
+                symbol=symbol))
 
     def release_abandoned(self) -> list[RunRecord]:
         """Release, in every day kept, the reservations of processes on this host that are
