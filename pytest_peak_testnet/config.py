@@ -77,6 +77,8 @@ class SessionConfig:
     position_fraction: Decimal = fraction(Decimal("0.1"))
     fee_rate: Decimal = non_negative(Decimal("0.0026"))
     slippage_bps: Decimal = non_negative(Decimal("5"))
+    #: A Kraken OHLCVT CSV the simulator serves as its pair's history (a profile's own wins).
+    simulator_data: Path | None = None
 
 
 @dataclass(frozen=True)

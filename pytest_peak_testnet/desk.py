@@ -46,6 +46,8 @@ class Desk:
     #: ``--testnet-simulator``: each recording gets a fresh simulator of its own.
     simulator: bool
     strategies: dict[str, type[Strategy]]
+    #: ``--testnet-simulator-data``: market history (a Kraken OHLCVT CSV) for the simulator.
+    simulator_data: Path | None = None
     by_source: dict[Path, list[Profile]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,8 +112,10 @@ def open_desk(config: pytest.Config) -> Desk | None:
         cassettes_dir=root / (config.getini("testnet_cassettes_dir") or DEFAULT_CASSETTES_DIR),
         record_mode=config.getoption("testnet_record_mode") or config.getini("testnet_record_mode") or "none",
         base_url=config.getoption("testnet_base_url") or desk_config.exchange.base_url,
-        simulator=bool(config.getoption("testnet_simulator")),
+        simulator=bool(config.getoption("testnet_simulator") or config.getoption("testnet_simulator_data")),
         strategies=known_strategies,
+        simulator_data=None if config.getoption("testnet_simulator_data") is None
+        else Path(config.getoption("testnet_simulator_data")).resolve(),
     )
     config.stash[DESK] = desk
     return desk

@@ -51,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="send requests here instead of the config's base_url (a simulator, say)")
     group.addoption("--testnet-simulator", action="store_true",
                     help="record against a fresh Kraken simulator on 127.0.0.1 for each profile")
+    group.addoption("--testnet-simulator-data", metavar="PATH",
+                    help="the simulator serves this Kraken OHLCVT CSV as its pair's market history "
+                         "(implies --testnet-simulator)")
     parser.addini("testnet_config", f"the desk's TOML config (default {DEFAULT_CONFIG})")
     parser.addini("testnet_profiles_dir", f"folder of YAML profiles (default {DEFAULT_PROFILES_DIR})")
     parser.addini("testnet_on_blocked", "skip or fail a run the limits block (default skip)")

@@ -52,6 +52,8 @@ class Profile:
     baseline: bool = True
     #: Relative tolerance for amounts against the baseline; default ini ``testnet_baseline_tolerance``, else 1e-9.
     baseline_tolerance: Decimal | None = non_negative(None)
+    #: A Kraken OHLCVT CSV (relative to the rootdir) the simulator serves when recording this profile.
+    simulator_data: str | None = None
 
     @property
     def from_config(self) -> bool:

@@ -136,9 +136,10 @@ class ProfileRun:
         if self.mode == "replay":
             yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
         elif self.desk.simulator:
+            from .marketdata import simulator_market
             from .simulator import Simulator  # http.server: recordings only
 
-            with Simulator() as sim:
+            with Simulator(**simulator_market(self.desk, self.profile)) as sim:
                 yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url, timeout)
         elif self.mode == "simulator":
             yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url, timeout)

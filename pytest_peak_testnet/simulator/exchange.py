@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from email.message import Message
@@ -102,9 +102,10 @@ def _txids(form: Form) -> list[str]:
 
 class Exchange:
     def __init__(self, *, seed: int, clock: SimClock, api_key: str, api_secret: str,
-                 balances: Mapping[str, Decimal | str | float] | None = None, tier: str | None = None) -> None:
+                 balances: Mapping[str, Decimal | str | float] | None = None, tier: str | None = None,
+                 history: Sequence[Any] = ()) -> None:
         self.clock = clock
-        self.market = Market(seed, list(PAIRS.values()))
+        self.market = Market(seed, list(PAIRS.values()), history)
         self.account = Account(seed, self.market, balances)
         self.api_key = api_key
         self.api_secret = api_secret

@@ -130,13 +130,15 @@ class PricePath:
 
 
 class Market:
-    """Ticker and OHLC for every pair, on one seed."""
+    """Ticker and OHLC for every pair, on one seed; a pair with recorded history
+    (``csvhistory.History``) follows that instead of its random walk."""
 
-    def __init__(self, seed: int, pairs: Sequence[SimPair]) -> None:
-        self._paths = {pair.pair_id: PricePath(seed, pair) for pair in pairs}
+    def __init__(self, seed: int, pairs: Sequence[SimPair], history: Sequence[Any] = ()) -> None:
+        self._paths: dict[str, Any] = {pair.pair_id: PricePath(seed, pair) for pair in pairs}
+        self._paths.update({recorded.pair.pair_id: recorded for recorded in history})
 
     def path(self, pair: SimPair) -> PricePath:
-        return self._paths[pair.pair_id]
+        return self._paths[pair.pair_id]  # type: ignore[no-any-return]
 
     def last(self, pair: SimPair, now: float) -> Decimal:
         return Decimal(pair.price(self.path(pair).window(now, now)[4]))
@@ -171,7 +173,7 @@ class Market:
         if since is not None:
             first = max(first, (since // span + 1) * span)
         path = self.path(pair)
-        rows = [path.closed(start, span) for start in range(first, current, span)]
+        rows = [row for row in (path.closed(start, span) for start in range(first, current, span)) if row is not None]
         rows.append(path.window(current, now))
         return {pair.pair_id: [self._row(pair, row) for row in rows], "last": current - span}
 

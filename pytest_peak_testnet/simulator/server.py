@@ -31,6 +31,7 @@ import email.utils
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -60,11 +61,13 @@ class Simulator:
 
     def __init__(self, *, seed: int = 0, start_time: float = DEFAULT_START_TIME, speed: float = 0.0,
                  port: int = 0, api_key: str = DEFAULT_API_KEY, api_secret: str = DEFAULT_API_SECRET,
-                 balances: dict[str, Any] | None = None, tier: str | None = None) -> None:
+                 balances: dict[str, Any] | None = None, tier: str | None = None,
+                 history: Sequence[Any] = ()) -> None:
+        """``history``: ``csvhistory.History`` objects, each replacing its pair's random walk."""
         self.clock = SimClock(start_time, speed)
         self.faults = Faults()
         self.exchange = Exchange(seed=seed, clock=self.clock, api_key=api_key, api_secret=api_secret,
-                                 balances=balances, tier=tier)
+                                 balances=balances, tier=tier, history=history)
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
