@@ -85,9 +85,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 def run_serve(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
     httpd = serve.server(config, args.host, args.port, args.refresh)
-    host, port = httpd.server_address[:2]
+    host, port = str(httpd.server_address[0]), httpd.server_address[1]
     print(f"serving the testnet dashboard on http://{host}:{port}/ (read-only; Ctrl-C stops)", file=out, flush=True)
-    if not serve.is_loopback(str(host)):
+    if not serve.is_loopback(host):
         print(f"peak-testnet: {host} is not a loopback address: anyone who reaches it can read the ledger and "
               "the run logs", file=sys.stderr)
     try:

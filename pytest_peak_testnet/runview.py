@@ -19,13 +19,14 @@ from .monitor import END_EVENTS, alerts, describe, events_path, read_events, run
 def summary(run: Path, rules: AlertsConfig, last_events: int = 30) -> dict[str, Any]:
     events = read_events(events_path(run))
     start = next((e for e in events if e["event"] == "run_started"), {})
-    end = events[-1] if events and events[-1]["event"] in END_EVENTS else None
+    ended = bool(events) and events[-1]["event"] in END_EVENTS
+    end: dict[str, Any] = events[-1] if ended else {}
     fills = [e for e in events if e["event"] == "fill"]
     realized = [Decimal(0)]
     for fill in fills:
         realized.append(realized[-1] + Decimal(str(fill["realized_pnl"])))
-    metrics = (end or {}).get("metrics") or {}
-    finished = end is not None and end["event"] == "run_finished"
+    metrics = end.get("metrics") or {}
+    finished = ended and end["event"] == "run_finished"
     balance = Decimal(str(metrics["equity_curve"][0][1])) if metrics.get("equity_curve") else None
     return {
         "name": run.name,
@@ -33,8 +34,8 @@ def summary(run: Path, rules: AlertsConfig, last_events: int = 30) -> dict[str, 
         "symbol": start.get("symbol"), "timeframe": start.get("timeframe"),
         "currency": str(start.get("symbol") or "/?").split("/")[-1],
         "started_at": str(start.get("at", events[0]["at"] if events else ""))[:19].replace("T", " "),
-        "state": "running" if end is None else ("finished" if finished else "failed"),
-        "stop_reason": end.get("stop_reason") if finished else (end or {}).get("error"),
+        "state": "finished" if finished else ("failed" if ended else "running"),
+        "stop_reason": end.get("stop_reason") if finished else end.get("error"),
         "trades": end["spent_trades"] if finished else len(fills),
         "notional": float(end["spent_notional"]) if finished else float(sum(
             (Decimal(str(f["notional"])) for f in fills), Decimal(0))),

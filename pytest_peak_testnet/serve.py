@@ -46,10 +46,10 @@ def handler(config: DeskConfig, refresh: float = REFRESH_SECONDS) -> type[BaseHT
     class Handler(BaseHTTPRequestHandler):
         server_version = "peak-testnet"
 
-        def do_GET(self) -> None:  # noqa: N802 (the http.server naming)
+        def do_GET(self) -> None:
             self._answer(body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._answer(body=False)
 
         def _answer(self, body: bool) -> None:
@@ -71,7 +71,7 @@ def handler(config: DeskConfig, refresh: float = REFRESH_SECONDS) -> type[BaseHT
             if body:
                 self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: a page refreshing every two seconds would fill the terminal."""
 
     return Handler

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .config import SymbolPolicy
 from .desk import Desk
 from .errors import display
 from .formatting import money
-from .config import SymbolPolicy
 from .profiles import Profile
 from .symbolcaps import symbol_rows
 from .usage import DayUsage

@@ -24,7 +24,8 @@ def test_a_switched_off_section_skips_every_profile_with_the_reason(replay_proje
     edit_config(replay_project, f"[{section}]\nenabled = true", f"[{section}]\nenabled = false")
     result = replay_project.runpytest("--testnet-profile", "quick_smoke,ma_crossover_small", "-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines([f"SKIPPED [[]2[]] *{reason}: [[]{section}[]] enabled = false in config/config.toml"])
+    result.stdout.fnmatch_lines([f"SKIPPED [[]1[]] profiles/{name}.yaml:1: {reason}: [[]{section}[]] enabled = false "
+                                 "in config/config.toml" for name in ("quick_smoke", "ma_crossover_small")])
     assert not (replay_project.path / "test_runs").exists()  # nothing ran, nothing was logged
 
 

@@ -15,6 +15,7 @@ candles that never existed.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -107,7 +108,7 @@ def load(path: Path, pair: str | None = None) -> History:
     if interval // MINUTE not in INTERVALS or interval % MINUTE:
         raise InputError(shown, f"expected candles of {', '.join(map(str, INTERVALS))} minutes, found {interval} s apart")
     lines = [n for n, row in enumerate(rows, start=1) if row and "".join(row).strip()]
-    for (before, after), line in zip(zip(bars, bars[1:]), lines[1:]):
+    for (before, after), line in zip(itertools.pairwise(bars), lines[1:], strict=True):
         step = after[0] - before[0]
         if step <= 0:
             raise InputError(f"{shown}:{line}", f"time {after[0]} is not after the previous candle's {before[0]}")
