@@ -17,6 +17,7 @@ from .config import TIMEFRAMES
 from .desk import Desk
 from .errors import InputError, display
 from .profiles import Profile
+from .simulator.account import DEFAULT_BALANCES
 from .simulator.csvhistory import History, load, stamp
 
 
@@ -54,4 +55,7 @@ def simulator_market(desk: Desk, profile: Profile) -> dict[str, Any]:
     if needed > history.end:
         raise InputError(shown, f"{history.covers()}: {profile.name} needs {warmup} warm-up candles of "
                                 f"{profile.timeframe} and {profile.duration_minutes} min after them, up to {stamp(needed)}")
-    return {"history": [history], "start_time": float(start)}
+    # The account starts with as much of the history's quote currency as of euros, so a
+    # buy on a pair the default balances leave out (XBTUSDT) is not refused for funds.
+    balances = {**DEFAULT_BALANCES, history.pair.quote: DEFAULT_BALANCES["ZEUR"]}
+    return {"history": [history], "start_time": float(start), "balances": balances}

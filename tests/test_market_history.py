@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,44 @@ def test_a_file_that_cannot_serve_the_profile_fails_it_in_one_line(project: pyte
                                f"--testnet-simulator-data={data}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*InputError: {message}"])
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "market_history"
+
+
+@pytest.fixture
+def example(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The shipped example desk: real BTC/USDT minutes, a profile and its cassette."""
+    for name in ("pytest.ini", "config", "profiles", "cassettes", "market"):
+        source = EXAMPLE / name
+        if source.is_dir():
+            shutil.copytree(source, pytester.path / name)
+        else:
+            shutil.copy(source, pytester.path / name)
+    return pytester
+
+
+def test_the_example_profile_replays_a_cassette_of_real_history(example: pytest.Pytester) -> None:
+    cassette = example.path / "cassettes" / "btc_usdt_history.json"
+    lines = (example.path / "market" / "XBTUSDT_1.csv").read_text().splitlines()
+    by_file = {int(line.split(",")[0]): line.split(",")[1:5] for line in lines}
+    pages = [json.loads(i["response"]["body"]["string"])["result"]["XBTUSDT"]
+             for i in json.loads(cassette.read_text())["interactions"] if "/0/public/OHLC" in i["request"]["uri"]]
+    closed = [candle for page in pages for candle in page[:-1]]
+    assert len({c[0] for c in closed}) >= 260  # 200 warm-up minutes and the hour traded
+    assert all(c[1:5] == by_file[c[0]] for c in closed)  # every recorded candle is the file's, figures as written
+
+    result = example.runpytest("--testnet-profile", "btc_usdt_history", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["btc_usdt_history: DURATION_ELAPSED, 6 trades, 3 round trips, "
+                                 "notional 233.96 USDT, PnL -0.80 USDT"])
+
+
+def test_recording_the_example_again_gives_the_same_candles(example: pytest.Pytester) -> None:
+    cassette = example.path / "cassettes" / "btc_usdt_history.json"
+    shipped = json.loads(cassette.read_text())["interactions"]
+    example.runpytest("--testnet-profile", "btc_usdt_history", "--testnet-record-mode=all",
+                      "--testnet-simulator").assert_outcomes(passed=1)
+    again = json.loads(cassette.read_text())["interactions"]
+    assert [(i["request"]["uri"], i["response"]["body"]["string"]) for i in again if "/public/" in i["request"]["uri"]] \
+        == [(i["request"]["uri"], i["response"]["body"]["string"]) for i in shipped if "/public/" in i["request"]["uri"]]

@@ -18,7 +18,7 @@ TAKER_FEE = Decimal("0.0026")
 MAKER_FEE = Decimal("0.0016")
 
 #: Decimals Kraken shows each asset's balance with.
-ASSET_DECIMALS = {"ZEUR": 4, "XXBT": 10, "XETH": 10}
+ASSET_DECIMALS = {"ZEUR": 4, "XXBT": 10, "XETH": 10, "USDT": 8}
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,11 @@ PAIRS: dict[str, SimPair] = {
         SimPair("XETHZEUR", "ETHEUR", "ETH/EUR", "XETH", "ZEUR", pair_decimals=2, lot_decimals=8, cost_decimals=5,
                 ordermin=Decimal("0.002"), costmin=Decimal("0.5"), tick_size=Decimal("0.01"), status="online",
                 position_limits=(2700, 1400), start_price=2_090.0, daily_volatility=0.04, minute_volume=12.0),
+        # Priced in tether: the pair of the market history shipped in examples/market_history,
+        # whose source quoted cents, so its prices keep two decimals here (Kraken's has one).
+        SimPair("XBTUSDT", "XBTUSDT", "XBT/USDT", "XXBT", "USDT", pair_decimals=2, lot_decimals=8, cost_decimals=5,
+                ordermin=Decimal("0.00005"), costmin=Decimal("0.5"), tick_size=Decimal("0.01"), status="online",
+                position_limits=(270, 180), start_price=42_300.0, daily_volatility=0.03, minute_volume=2.0),
     )
 }
 
