@@ -68,6 +68,24 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             expect(page.locator("p.muted").first).to_contain_text("refreshed every 0.5 s")
             page.evaluate("window.notReloaded = true")
 
+            # A run still writing its log: it shows as running with the PnL its fills realized so far.
+            going = project.path / "test_runs" / "20261123T100000Z-eth_swing-abcd1234"
+            going.mkdir(parents=True)
+            log = going / "events.jsonl"
+            log.write_text(json.dumps({"event": "run_started", "time": 1, "at": "2026-11-23T10:00:00.000+00:00",
+                                       "profile": "eth_swing", "strategy": "rsi_strategy", "symbol": "ETH/EUR",
+                                       "timeframe": "1m", "duration_minutes": 60, "max_notional": "800",
+                                       "max_trades": 20, "validate_only": True}) + "\n")
+            running = page.locator("#run-logs tr", has_text="eth_swing")
+            expect(running).to_contain_text("running", timeout=30_000)
+            with log.open("a") as handle:
+                for side, pnl in (("buy", "0"), ("sell", "1.25")):
+                    handle.write(json.dumps({"event": "fill", "time": 2, "at": "x", "side": side, "volume": "0.01",
+                                             "price": "2000", "notional": "20", "fee": "0.05",
+                                             "realized_pnl": pnl, "trade": side}) + "\n")
+            expect(running.locator("td").nth(7)).to_have_text("+1.25 EUR", timeout=30_000)
+            expect(running.locator("td").nth(5)).to_have_text("2")
+
             env = {k: v for k, v in os.environ.items() if not k.startswith(("KRAKEN_", "PYTEST_"))}
             run = subprocess.run(
                 [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--testnet-profile", "quick_smoke",
