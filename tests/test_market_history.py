@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import write_profile
 from pytest_peak_testnet.errors import InputError
 from pytest_peak_testnet.simulator import Simulator
 from pytest_peak_testnet.simulator.csvhistory import load
@@ -90,6 +91,13 @@ def test_the_simulator_serves_the_candles_at_their_own_times(tmp_path: Path) -> 
                                  "XBTEUR_1.csv covers 2024-05-01 00:00 UTC to 2024-05-01 01:00 UTC"]
 
 
+def probe(project: pytest.Pytester) -> Path:
+    """A 15-minute BTC/EUR profile with no expectations of its own (the shipped ones state
+    what they prove on the simulator's walk, not on this file's wave)."""
+    return write_profile(project, "history_probe", duration_minutes=15, max_notional=200.0, max_trades=5,
+                         close_at_end=True, params={"fast": 3, "slow": 8})
+
+
 def ohlc_answers(cassette: Path) -> list[list[list[object]]]:
     interactions = json.loads(cassette.read_text())["interactions"]
     return [json.loads(i["response"]["body"]["string"])["result"]["XXBTZEUR"]
@@ -97,50 +105,52 @@ def ohlc_answers(cassette: Path) -> list[list[list[object]]]:
 
 
 def test_a_profile_records_and_replays_real_history(project: pytest.Pytester) -> None:
-    """quick_smoke warms up on 50 minutes of the file (config.test.toml) and trades the 15 after them."""
+    """The probe warms up on 50 minutes of the file (config.test.toml) and trades the 15 after them."""
+    probe(project)
     lines = rows(260, start=START)
     data = write(project.path / "market" / "XBTEUR_1.csv", lines)
-    recorded = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",
+    recorded = project.runpytest("--testnet-profile", "history_probe", "--testnet-record-mode=all",
                                  f"--testnet-simulator-data={data}")
     recorded.assert_outcomes(passed=1)
-    pages = ohlc_answers(project.path / "cassettes" / "quick_smoke.json")
+    pages = ohlc_answers(project.path / "cassettes" / "history_probe.json")
     served = {str(c[0]): c[1:5] for page in pages for c in page[:-1]}
     by_file = {line.split(",")[0]: line.split(",")[1:5] for line in lines}
     assert len(served) >= 50 and all(served[t] == by_file[t] for t in served)
     assert min(map(int, served)) == START  # the warm-up reaches back to the file's first row
 
-    replayed = project.runpytest("--testnet-profile", "quick_smoke")
+    replayed = project.runpytest("--testnet-profile", "history_probe")
     replayed.assert_outcomes(passed=1)
-    line = next(x for x in recorded.outlines if x.startswith("quick_smoke: "))
+    line = next(x for x in recorded.outlines if x.startswith("history_probe: "))
     assert line in replayed.outlines
 
 
 def test_the_profile_and_config_keys_choose_the_file(project: pytest.Pytester) -> None:
     write(project.path / "market" / "XBTEUR_1.csv", rows(260))
-    profile = project.path / "profiles" / "quick_smoke.yaml"
+    profile = probe(project)
     profile.write_text(profile.read_text() + "simulator_data: market/XBTEUR_1.csv\n")
-    project.runpytest("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",
+    project.runpytest("--testnet-profile", "history_probe", "--testnet-record-mode=all",
                       "--testnet-simulator").assert_outcomes(passed=1)
-    assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "quick_smoke.json") for c in page) == START
+    assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "history_probe.json") for c in page) == START
 
     profile.write_text(profile.read_text().replace("simulator_data: market/XBTEUR_1.csv\n", ""))
     config = project.path / "config" / "config.toml"
     config.write_text(config.read_text().replace("[testnet_session]\n",
                                                  '[testnet_session]\nsimulator_data = "market/XBTEUR_1.csv"\n'))
-    project.runpytest("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",
+    project.runpytest("--testnet-profile", "history_probe", "--testnet-record-mode=all",
                       "--testnet-simulator").assert_outcomes(passed=1)
-    assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "quick_smoke.json") for c in page) == START
+    assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "history_probe.json") for c in page) == START
 
 
 @pytest.mark.parametrize(("name", "count", "message"), [
     ("XBTEUR_1.csv", 60, "market/XBTEUR_1.csv: XBTEUR_1.csv covers 2024-05-01 00:00 UTC to 2024-05-01 01:00 UTC: "
-                         "quick_smoke needs 50 warm-up candles of 1m and 15 min after them, up to 2024-05-01 01:06 UTC"),
-    ("ETHEUR_1.csv", 260, "market/ETHEUR_1.csv: holds ETH/EUR candles; profile quick_smoke trades BTC/EUR"),
+                         "history_probe needs 50 warm-up candles of 1m and 15 min after them, up to 2024-05-01 01:06 UTC"),
+    ("ETHEUR_1.csv", 260, "market/ETHEUR_1.csv: holds ETH/EUR candles; profile history_probe trades BTC/EUR"),
 ])
 def test_a_file_that_cannot_serve_the_profile_fails_it_in_one_line(project: pytest.Pytester, name: str, count: int,
                                                                    message: str) -> None:
     data = write(project.path / "market" / name, rows(count))
-    result = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",
+    probe(project)
+    result = project.runpytest("--testnet-profile", "history_probe", "--testnet-record-mode=all",
                                f"--testnet-simulator-data={data}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*InputError: {message}"])
