@@ -1,7 +1,7 @@
 """Cassettes: sessions are recorded to and replayed from one vcrpy cassette per profile.
 
-A replay goes through ``replay.ReplayAdapter``, which answers from the cassette file
-without a socket; only a recording loads vcrpy (``recording``). Both match requests by
+A replay goes through ``replay.ReplaySession``, which answers from the cassette file
+without a socket (nor requests); only a recording loads vcrpy (``recording``). Both match requests by
 ``request_key``. The plugin loads this module in every pytest run, and most runs never
 touch a cassette, so it imports neither requests nor vcrpy itself.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
-    import requests
+    from .replay import ReplaySession
 
 #: vcrpy's record modes, and pytest-recording's ``rewrite``: the cassette is replaced by a
 #: fresh recording, so nothing the session no longer asks for stays in it (``all`` keeps
@@ -77,22 +77,15 @@ def is_replay(path: Path, record_mode: str) -> bool:
 
 
 @contextmanager
-def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[requests.Session | None]:
-    """Yields the session a replay must send through, answered from ``path``; or ``None``
+def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[ReplaySession | None]:
+    """Yields the transport a replay must send through, answered from ``path``; or ``None``
     when requests go out on the client's own session and vcrpy records them (``new_episodes``
     plays what the cassette holds and records the rest). In a replay, a request the cassette
     cannot answer is a ``CassetteError`` naming the cassette, the request and ``record_command``."""
     if is_replay(path, record_mode):
-        import requests
+        from .replay import ReplaySession
 
-        from .replay import ReplayAdapter
-
-        adapter = ReplayAdapter(path, record_command)
-        with requests.Session() as session:
-            session.trust_env = False  # nothing leaves: no proxy or CA settings to read
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            yield session
+        yield ReplaySession(path, record_command)
         return
     from .recording import IndexedCassette, recorder
 

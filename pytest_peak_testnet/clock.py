@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import time
 
-import requests
-
 
 class WallClock:
     def sleep(self, seconds: float) -> None:
@@ -46,11 +44,15 @@ class SimulatorClock(VirtualClock):
         super().__init__()
         self._url = base_url.rstrip("/") + "/_sim/advance"
         self._timeout = timeout_seconds
-        self._http = requests.Session()
+        import requests  # only a recording against the simulator sends anything
+
+        self._http: requests.Session = requests.Session()
         self._http.trust_env = False  # the simulator is on loopback: no proxy
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
+            import requests
+
             try:
                 answer = self._http.post(self._url, data={"seconds": repr(float(seconds))}, timeout=self._timeout)
                 answer.raise_for_status()

@@ -28,6 +28,14 @@ second time.
 Each attempt gets a fresh nonce and signature, waits for the client-side rate limit
 (``rate_limit_ms`` between any two requests) and sends signed requests one at a time, so
 they reach Kraken in nonce order even when threads share the client.
+
+Transport
+---------
+Requests go through a ``Transport``: anything with requests' ``get``/``post`` calls whose
+answers have ``status_code``, ``content`` and ``json()``. A ``requests.Session`` is one, and
+the default (built on the environment's proxy and CA settings) wherever a request can
+leave the process; a replay passes ``replay.ReplaySession``, which answers from the
+cassette, so a replayed session never imports requests (25-95 ms of a replay's startup).
 """
 
 from __future__ import annotations
@@ -37,15 +45,13 @@ import itertools
 import logging
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
-
-import requests
-from urllib3.exceptions import NewConnectionError
 
 from . import __version__
 from .config import TIMEFRAMES, ExchangeConfig
@@ -92,6 +98,9 @@ from .kraken_wire import (
     sign,
 )
 
+if TYPE_CHECKING:
+    import requests
+
 __all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
            "TradeBalance", "TradeInfo", "sign"]
 
@@ -128,8 +137,51 @@ class _Transient(Exception):
         self.reached = reached
 
 
+class Reply(Protocol):
+    """What the client reads of an answer (a ``requests.Response`` is one)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    def json(self) -> Any: ...
+
+
+class Transport(Protocol):
+    """How the client sends (a ``requests.Session`` is one). A transport built on requests
+    fails with requests' exceptions, which the client sorts by the retry rule; any other
+    exception passes through it unchanged."""
+
+    def get(self, url: str, *, params: Mapping[str, Any], headers: dict[str, str], timeout: float) -> Reply: ...
+
+    def post(self, url: str, *, data: str, headers: dict[str, str], timeout: float) -> Reply: ...
+
+
+def _transport_failure(path: str, timeout: float, exc: OSError) -> _Transient | KrakenError | None:
+    """What a failure of the transport means under the retry rule; ``None`` for an
+    ``OSError`` that is none of requests' (its exceptions are all OSErrors, and only a
+    transport built on requests, which imported it, raises them)."""
+    if "requests" not in sys.modules:
+        return None
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        sent = not isinstance(exc, requests.ConnectTimeout)
+        return _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent)
+    if isinstance(exc, requests.ConnectionError):
+        error = NetworkError(f"{path}: connection failed ({type(exc).__name__})")
+        return _Transient(error, reached=not _never_sent(exc))
+    if isinstance(exc, requests.RequestException):
+        return NetworkError(f"{path}: {type(exc).__name__}")
+    return None
+
+
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """Refused or unresolvable: the TCP connection never existed, so nothing was sent."""
+    from urllib3.exceptions import NewConnectionError
+
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError)
 
@@ -138,6 +190,8 @@ def environment_session(base_url: str) -> requests.Session:
     """A session with the environment's proxy and CA bundle settings read once: with
     ``trust_env`` on, requests reads them again for every request, a quarter of a
     replayed request's time."""
+    import requests
+
     session = requests.Session()
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
@@ -148,19 +202,19 @@ def environment_session(base_url: str) -> requests.Session:
 
 
 class KrakenTestnetClient:
-    """Kraken spot REST over one ``requests.Session``. Private calls sign with ``credentials``
-    (built once from the environment, see ``credentials``); without them only public calls
-    work. No key, secret or signature appears in any repr, message or log line."""
+    """Kraken spot REST over one ``Transport`` (a ``requests.Session`` unless given).
+    Private calls sign with ``credentials`` (built once from the environment, see
+    ``credentials``); without them only public calls work. No key, secret or signature appears in any repr, message or log line."""
 
     def __init__(self, config: ExchangeConfig, *, credentials: Credentials | None = None,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
+                 session: Transport | None = None, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         for key, problem in config.problems():
             raise ConfigError(f"exchange.kraken_testnet.{key}", problem)
         self.config = config
         self.base_url = config.base_url.rstrip("/")
         self._keys = credentials
-        self._session = session if session is not None else environment_session(self.base_url)
+        self._session: Transport = session if session is not None else environment_session(self.base_url)
         self._sleep = sleep
         self._monotonic = monotonic
         self._pace_lock = threading.Lock()
@@ -334,18 +388,15 @@ class KrakenTestnetClient:
                 response = self._session.get(url, params=params, headers={"User-Agent": USER_AGENT}, timeout=timeout)
             else:
                 response = self._post_signed(url, path, params, credentials, timeout)
-        except requests.Timeout as exc:
-            sent = not isinstance(exc, requests.ConnectTimeout)
-            raise _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent) from None
-        except requests.ConnectionError as exc:
-            error = NetworkError(f"{path}: connection failed ({type(exc).__name__})")
-            raise _Transient(error, reached=not _never_sent(exc)) from None
-        except requests.RequestException as exc:
-            raise NetworkError(f"{path}: {type(exc).__name__}") from None
+        except OSError as exc:
+            failure = _transport_failure(path, timeout, exc)
+            if failure is None:
+                raise
+            raise failure from None
         return self._decode(path, response)
 
     def _post_signed(self, url: str, path: str, params: Mapping[str, Any], credentials: Credentials,
-                     timeout: float) -> requests.Response:
+                     timeout: float) -> Reply:
         with self._send_lock:  # signed requests must reach Kraken in nonce order
             nonce = self._next_nonce()
             body = urlencode({"nonce": nonce, **params})
@@ -354,7 +405,7 @@ class KrakenTestnetClient:
                 "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
 
     @staticmethod
-    def _decode(path: str, response: requests.Response) -> tuple[Any, tuple[str, ...]]:
+    def _decode(path: str, response: Reply) -> tuple[Any, tuple[str, ...]]:
         status = response.status_code
         if status == 429:  # shed at Kraken's edge, before the engine
             raise _Transient(RateLimitExceeded(f"{path}: HTTP 429"), reached=False)

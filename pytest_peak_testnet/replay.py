@@ -1,13 +1,13 @@
-"""Replays: a requests transport that answers from a recorded cassette, without a socket.
+"""Replays: a transport that answers from a recorded cassette, without a socket.
 
 vcrpy records (``recording``): it patches ``http.client`` under requests and writes what
-crossed the wire. A replay needs none of that machinery. The client's ``requests.Session``
-gets a ``ReplayAdapter`` mounted instead, which reads the vcrpy cassette file (JSON or
-YAML, by its suffix) once and
-answers every request from it. Nothing is patched, so nothing else in the process is
-affected, and no request can leave: the adapter has no way to send one. It costs a
-fraction of vcrpy's playback (no import of vcrpy, no patched connection, no deep copies),
-which is what keeps a replayed session close to the cost of an empty pytest run.
+crossed the wire. A replay needs none of that machinery, nor requests itself. The client
+gets a ``ReplaySession`` as its transport (``kraken.Transport``), which reads the vcrpy
+cassette file (JSON or YAML, by its suffix) once and answers every request from it.
+Nothing is patched, so nothing else in the process is affected, and no request can leave:
+the session has no way to send one. It costs a fraction of vcrpy's playback (no import of
+vcrpy or requests, no patched connection, no deep copies), which is what keeps a replayed
+session close to the cost of an empty pytest run.
 
 Matching is the recorder's (``cassettes.request_key``): method, path, query and form body
 without nonce and otp. Identical requests are answered in the order they were recorded,
@@ -19,15 +19,13 @@ from __future__ import annotations
 import gc
 import json
 from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
-from requests import PreparedRequest, Response
-from requests.adapters import HTTPAdapter
-from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from .cassettes import CassetteError, Key, describe, request_key, serializer_for
 from .yamlio import Loader, problem
@@ -36,40 +34,74 @@ from .yamlio import Loader, problem
 FORMAT_VERSION = 1
 
 
+class Headers(Mapping[str, str]):
+    """A recorded answer's headers as requests shows them: any case of a name finds it,
+    a repeated header's values are joined by ``", "``."""
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self._fields: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            known = self._fields.get(name.lower())
+            self._fields[name.lower()] = (name, value) if known is None else (known[0], f"{known[1]}, {value}")
+
+    def __getitem__(self, name: str) -> str:
+        return self._fields[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._fields.values())
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
 @dataclass(frozen=True)
-class Answer:
-    status: int
+class Reply:
+    """A recorded answer, read as a ``requests.Response`` is (``kraken.Reply``)."""
+
+    status_code: int
     reason: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+    header_pairs: tuple[tuple[str, str], ...]
+    content: bytes
+
+    @property
+    def headers(self) -> Headers:
+        return Headers(self.header_pairs)
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
-class ReplayAdapter(HTTPAdapter):
-    """Answers each request with the next unplayed recorded answer that matches it; a
-    request the cassette has no answer for is a ``CassetteError`` naming it."""
+class ReplaySession:
+    """The client's transport in a replay (``kraken.Transport``): answers each request
+    with the next unplayed recorded answer that matches it; a request the cassette has no
+    answer for is a ``CassetteError`` naming it. The URL is built as requests builds it
+    (the query appended, urlencoded), the form body is the client's string."""
 
     def __init__(self, path: Path, record_command: str) -> None:
-        super().__init__()
         self.path = path
         self.record_command = record_command
-        self._answers: dict[Key, deque[Answer]] = {}
+        self._answers: dict[Key, deque[Reply]] = {}
         for key, answer in load(path, record_command):
             self._answers.setdefault(key, deque()).append(answer)
 
-    def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
-             cert: Any = None, proxies: Any = None) -> Response:
-        method, url = request.method or "GET", request.url or ""
-        queue = self._answers.get(request_key(method, url, request.body))
+    def get(self, url: str, *, params: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None,
+            timeout: float | None = None) -> Reply:
+        query = urlencode(params or {}, doseq=True)
+        return self._answer("GET", f"{url}{'&' if '?' in url else '?'}{query}" if query else url, None)
+
+    def post(self, url: str, *, data: str | None = None, headers: dict[str, str] | None = None,
+             timeout: float | None = None) -> Reply:
+        return self._answer("POST", url, data)
+
+    def _answer(self, method: str, url: str, body: str | None) -> Reply:
+        queue = self._answers.get(request_key(method, url, body))
         if not queue:
-            raise CassetteError(f"cassette {self.path} has no recorded answer for {describe(method, url, request.body)}; "
+            raise CassetteError(f"cassette {self.path} has no recorded answer for {describe(method, url, body)}; "
                                 f"record it again with: {self.record_command}")
-        answer = queue.popleft()
-        raw = HTTPResponse(body=BytesIO(answer.body), headers=HTTPHeaderDict(answer.headers), status=answer.status,
-                           reason=answer.reason, preload_content=False, decode_content=False)
-        return self.build_response(request, raw)
+        return queue.popleft()
 
 
-def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
+def load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:
     """Every recorded interaction of a vcrpy cassette as ``(key, answer)``, in order. A run
     checks its cassette in setup and plays it in the call: the second load of an unchanged
     file is the first one's (immutable) list."""
@@ -86,10 +118,10 @@ def load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
     return played
 
 
-_last_loaded: tuple[tuple[Path, int, int], list[tuple[Key, Answer]]] | None = None
+_last_loaded: tuple[tuple[Path, int, int], list[tuple[Key, Reply]]] | None = None
 
 
-def _load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
+def _load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:
     def broken(what: str) -> CassetteError:
         return CassetteError(f"cassette {path} {what}; record it again with: {record_command}")
 
@@ -119,9 +151,9 @@ def _load(path: Path, record_command: str) -> list[tuple[Key, Answer]]:
         if not isinstance(code, int) or not isinstance(headers, dict) or not isinstance(body, (str, bytes, type(None))):
             raise broken(f"has a malformed response in interaction {number} "
                          "(expected an integer status code, a headers mapping and a string body)")
-        answer = Answer(code, str(response["status"].get("message", "")),
-                        tuple((name, str(value)) for name, values in headers.items() for value in values),
-                        body.encode() if isinstance(body, str) else body or b"")
+        answer = Reply(code, str(response["status"].get("message", "")),
+                       tuple((name, str(value)) for name, values in headers.items() for value in values),
+                       body.encode() if isinstance(body, str) else body or b"")
         played.append((request_key(method, uri, interaction["request"].get("body")), answer))
     return played
 
