@@ -21,6 +21,7 @@ from .cassettes import CassetteError
 from .desk import Desk
 from .errors import InputError, display
 from .exact import exact
+from .gcpause import gc_paused
 from .kraken_errors import KrakenError
 from .limits import Decision
 from .profiles import Profile
@@ -90,7 +91,8 @@ class ProfileItem(pytest.Item):
 
     def setup(self) -> None:
         __tracebackhide__ = True
-        from .runner import ProfileRun
+        with gc_paused():  # the client's, session's and executor's modules: see gcpause
+            from .runner import ProfileRun
 
         off = off_reason(self.desk.config, self.desk.root)
         if off is not None:

@@ -116,11 +116,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"ini {ini}: expected one of {', '.join(choices)}, found {value!r}")
     if active(config) is None:
         return
-    from .desk import open_desk
-    from .verdict import configure as configure_baselines
-    from .watcher import RunWatcher
+    from .gcpause import gc_paused
 
-    desk = open_desk(config)
+    with gc_paused():  # the desk's modules and profiles: see gcpause
+        from .desk import open_desk
+        from .verdict import configure as configure_baselines
+        from .watcher import RunWatcher
+
+        desk = open_desk(config)
     assert desk is not None
     configure_baselines(config, desk)
     for name, text in MARKERS.items():

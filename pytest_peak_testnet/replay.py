@@ -16,7 +16,6 @@ and each recorded answer plays once, as vcrpy plays them.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from urllib.parse import urlencode
 import yaml
 
 from .cassettes import CassetteError, Key, describe, request_key, serializer_for
+from .gcpause import gc_paused
 from .yamlio import Loader, problem
 
 #: vcrpy's cassette format version (``vcr.serialize.CASSETTE_FORMAT_VERSION``).
@@ -164,13 +164,8 @@ def parse(text: bytes, serializer: str) -> Any:
     until the parse ends, so the collections their allocation triggers find nothing to
     free, yet each rescans pytest's whole heap. For ma_crossover_small's YAML cassette
     inside a pytest run that was 28-38 ms against 10 ms paused."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return json.loads(text) if serializer == "json" else yaml.load(text, Loader=Loader)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _dig(mapping: Any, dotted: str) -> Any:

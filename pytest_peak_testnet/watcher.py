@@ -9,6 +9,7 @@ import pytest
 
 from .desk import Desk
 from .errors import InputError, display
+from .gcpause import gc_paused
 from .terminal import session_line, summary_line
 
 
@@ -69,11 +70,14 @@ class RunWatcher:
     def _publish(self, terminalreporter: Any) -> None:
         """A report that cannot be written fails the session (exit code 4, usage error)
         rather than pass unseen; the tests' own outcomes are in the lines above it."""
-        from .rendering import ReportError
-        from .report import publish
+        with gc_paused():  # jinja2, the report and the dashboard: see gcpause
+            from .rendering import ReportError
+            from .report import publish
 
         try:
-            for line in publish(terminalreporter.config, self.desk, self.runs, self.started):
+            with gc_paused():
+                lines = publish(terminalreporter.config, self.desk, self.runs, self.started)
+            for line in lines:
                 terminalreporter.write_line(line)
         except (ReportError, OSError) as exc:
             why = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
