@@ -21,7 +21,7 @@ from .config import AlertsConfig, DailyLimits, SymbolPolicy
 from .rendering import render
 from .runview import summaries
 from .symbolcaps import symbol_rows
-from .usage import DayUsage, UsageLedger
+from .usage import DayUsage, Ledger
 
 FILENAME = "dashboard.html"
 TEMPLATE = "dashboard.html.j2"
@@ -41,7 +41,7 @@ def day_row(usage: DayUsage) -> dict[str, Any]:
     }
 
 
-def build(ledger: UsageLedger, daily: DailyLimits, today: date | None = None, runs_dir: Path | None = None,
+def build(ledger: Ledger, daily: DailyLimits, today: date | None = None, runs_dir: Path | None = None,
           rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> dict[str, Any]:
     """Every day of the retention window, newest last; ``rows`` collapses each stretch of
     days without a run into one line. ``run_logs`` are the runs under ``runs_dir``."""
@@ -111,6 +111,6 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
             "colours": {"counted": COUNTED, "uncounted": UNCOUNTED}}
 
 
-def write(path: Path, ledger: UsageLedger, daily: DailyLimits, runs_dir: Path | None = None,
+def write(path: Path, ledger: Ledger, daily: DailyLimits, runs_dir: Path | None = None,
           rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> None:
     atomic_write(path, page(build(ledger, daily, runs_dir=runs_dir, rules=rules, symbols=symbols)))

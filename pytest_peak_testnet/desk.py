@@ -21,7 +21,7 @@ from .errors import InputError, ProfileError
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
 from .strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
-from .usage import UsageLedger
+from .usage import Ledger, UsageLedger
 
 STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
 
@@ -35,7 +35,7 @@ class Desk:
     #: Names from ``--testnet-profile``; None when the option was not given.
     selected: list[str] | None
     profiles_dir: Path
-    ledger: UsageLedger
+    ledger: Ledger
     limits: LimitsController
     dry_run: bool
     on_blocked: OnBlocked

@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import DailyLimits, RunLimits, SymbolPolicy
 from .symbolcaps import symbol_reasons
-from .usage import DayUsage, Reservation, RunMode, UsageLedger, money
+from .usage import DayUsage, Ledger, Reservation, RunMode, money
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Decision:
 class LimitsController:
     """Checks plans against the limits and the day's ledger."""
 
-    def __init__(self, run: RunLimits, daily: DailyLimits, symbols: SymbolPolicy, ledger: UsageLedger) -> None:
+    def __init__(self, run: RunLimits, daily: DailyLimits, symbols: SymbolPolicy, ledger: Ledger) -> None:
         self.run = run
         self.daily = daily
         self.symbols = symbols

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .desk import Desk
     from .limits import LimitsController
     from .simulator import Simulator
-    from .usage import UsageLedger
+    from .usage import Ledger
 
 MARKERS = {
     "testnet": "a testnet session profile collected by pytest-peak-testnet",
@@ -205,7 +205,7 @@ def testnet_config(pytestconfig: pytest.Config) -> DeskConfig:
 
 
 @pytest.fixture(scope="session")
-def testnet_usage(pytestconfig: pytest.Config) -> UsageLedger:
+def testnet_usage(pytestconfig: pytest.Config) -> Ledger:
     """The usage ledger the profile items reserve in and settle to."""
     return _desk(pytestconfig).ledger
 

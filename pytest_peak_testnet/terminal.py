@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from .config import SymbolPolicy
@@ -44,7 +45,7 @@ def budget(desk: Desk) -> Iterable[str]:
     usage = desk.ledger.read()
     left_notional, left_trades = desk.limits.remaining(usage)
     daily, run = desk.config.daily_limits, desk.config.run_limits
-    yield f"testnet budget for {usage.day.isoformat()} (UTC), ledger {display(desk.ledger.path_for(usage.day), desk.root)}"
+    yield f"testnet budget for {usage.day.isoformat()} (UTC), ledger {where(desk.ledger.where(usage.day), desk.root)}"
     yield f"  used       notional {usage.notional_spent:>12.2f}   trades {usage.trades_spent:>5}   runs {usage.runs}" + (
         f" (+{usage.unspent_runs} replay/simulator runs, not counted)" if usage.unspent_runs else "")
     if usage.notional_reserved or usage.trades_reserved:
@@ -93,3 +94,8 @@ def summary_line(desk: Desk) -> str:
             f"trades {usage.trades_used}/{daily.max_trades_per_day}, {usage.runs} runs"
             f"{f' (+{usage.unspent_runs} replay/simulator runs, not counted)' if usage.unspent_runs else ''}; "
             f"{left_notional:.2f} notional and {left_trades} trades left")
+
+
+def where(place: str, root: Path) -> str:
+    """A ledger file relative to the rootdir; a database's address as it is."""
+    return place if "://" in place else display(Path(place), root)

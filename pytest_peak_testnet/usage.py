@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
@@ -190,6 +190,38 @@ class Reservation:
     day: date
 
 
+class Ledger(Protocol):
+    """What the limits, the fixtures, ``--testnet-budget``, the report, the dashboard and the
+    CLI use: one interface, two backends (``UsageLedger`` here, JSON files for one machine;
+    ``ledger_pg.PostgresLedger`` for a desk whose machines share one budget)."""
+
+    retention_days: int
+
+    def today(self) -> date: ...
+
+    def where(self, day: date) -> str:
+        """Where that day is kept, for people (a file, or a database without its password)."""
+        ...
+
+    def read(self, day: date | None = None) -> DayUsage: ...
+
+    def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
+                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]: ...
+
+    def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord: ...
+
+    def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None: ...
+
+    def release_abandoned(self) -> list[RunRecord]: ...
+
+    def release(self, run_id: str, why: str) -> tuple[RunRecord, str]: ...
+
+    def prune(self) -> Sequence[object]: ...
+
+    def history(self) -> list[DayUsage]: ...
+
+
 RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
 _TYPES: dict[str, tuple[type, ...]] = {
     "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
@@ -212,6 +244,9 @@ class UsageLedger:
 
     def path_for(self, day: date) -> Path:
         return self.dir / f"usage_{day.isoformat()}.json"
+
+    def where(self, day: date) -> str:
+        return str(self.path_for(day))
 
     def read(self, day: date | None = None) -> DayUsage:
         day = day or self.today()
@@ -289,7 +324,7 @@ class UsageLedger:
                     released += gone
         return released
 
-    def release(self, run_id: str, why: str) -> tuple[RunRecord, Path]:
+    def release(self, run_id: str, why: str) -> tuple[RunRecord, str]:
         """Release one reservation by hand (its process ran on another host, say)."""
         with self._locked():
             for day in reversed(self._days()):
@@ -303,7 +338,7 @@ class UsageLedger:
                                       f"({run.outcome or 'no outcome'}); there is nothing to release")
                 run.release(self._now().isoformat(timespec="seconds"), why)
                 self._write(usage)
-                return run, self.path_for(day)
+                return run, str(self.path_for(day))
         raise LedgerError(str(self.dir), f"no run {run_id} in the ledger")
 
     def _release_abandoned(self, usage: DayUsage) -> list[RunRecord]:
