@@ -2,8 +2,9 @@
 
 ``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
 ledger; ``serve`` serves that page, refreshed while runs write; ``ledger release`` frees a
-reservation that will never settle. All read the same TOML config as the plugin, relative
-to the current folder.
+reservation that will never settle; ``ledger migrate`` upgrades a PostgreSQL ledger's schema
+and ``ledger import`` copies JSON days into it. All read the same TOML config as the plugin,
+relative to the current folder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from . import dashboard, monitor, processes, serve
 from .activation import DEFAULT_CONFIG
 from .config import AlertsConfig, DeskConfig, load_config
 from .errors import InputError
-from .usage import UsageLedger
+from .ledgers import ENV_URL, open_ledger
+from .usage import Ledger, UsageLedger
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,6 +47,10 @@ def parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     srv.add_argument("--refresh", type=float, default=serve.REFRESH_SECONDS, metavar="S",
                      help=f"seconds between the page's refreshes (default {serve.REFRESH_SECONDS:g})")
+    ledger_commands.add_parser("migrate", help="bring a PostgreSQL ledger's schema to this version")
+    copy = ledger_commands.add_parser("import", help="copy the JSON ledger's days into the PostgreSQL ledger")
+    copy.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                      help="the JSON ledger's usage_base_dir (default: the config's)")
     return top
 
 
@@ -66,7 +72,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "serve":
             return run_serve(args, config, out)
         orchestration = config.orchestration
-        ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
+        if args.command == "ledger" and args.ledger_command in ("migrate", "import"):
+            return run_pg(args, config, out)
+        ledger = open_ledger(orchestration)
         if args.command == "ledger":
             run, path = ledger.release(args.run_id, f"released by hand on {processes.host()}")
             print(f"released run {run.run_id} ({run.profile}): {run.planned_notional:.2f} notional and "
@@ -96,6 +104,31 @@ def run_serve(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
         pass
     finally:
         httpd.server_close()
+    return 0
+
+
+def run_pg(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
+    """``ledger migrate`` and ``ledger import``: both act on a PostgreSQL ledger only."""
+    from .ledger_pg import PostgresLedger
+
+    orchestration = config.orchestration
+    ledger: Ledger = open_ledger(orchestration)
+    if not isinstance(ledger, PostgresLedger):
+        print(f"peak-testnet: no PostgreSQL ledger configured (set {ENV_URL} or [testnet_orchestration] ledger); "
+              "the JSON ledger has no schema to migrate or import into", file=sys.stderr)
+        return 1
+    if args.ledger_command == "migrate":
+        before, after = PostgresLedger(ledger.url, ledger.retention_days, migrate=True).migrate()
+        print(f"ledger schema {ledger.where(ledger.today())}: version {before} -> {after}"
+              if before != after else f"ledger schema {ledger.where(ledger.today())}: version {after}, up to date",
+              file=out)
+        return 0
+    source = UsageLedger(args.source or orchestration.usage_base_dir, orchestration.usage_retention_days)
+    days = source.history()
+    added = sum(ledger.import_day(usage) for usage in days)
+    total = sum(len(usage.run_log) for usage in days)
+    print(f"imported {added} runs from {len(days)} days of {source.dir} into {ledger.where(ledger.today())} "
+          f"({total - added} already there)", file=out)
     return 0
 
 

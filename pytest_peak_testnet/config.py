@@ -149,6 +149,9 @@ class OrchestrationConfig:
     #: One format or a list of them.
     report_format: ReportFormat | tuple[ReportFormat, ...] = "markdown"
     usage_retention_days: int = positive(30)
+    #: ``postgresql://user@host/db``: the ledger in PostgreSQL, shared by the desk's machines
+    #: (env ``PEAK_TESTNET_LEDGER_URL`` wins); unset, the JSON files under usage_base_dir.
+    ledger: str | None = None
 
     @property
     def report_formats(self) -> tuple[str, ...]:

@@ -18,10 +18,11 @@ from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlo
 from .config import DeskConfig, load_config
 from .credentials import Credentials
 from .errors import InputError, ProfileError
+from .ledgers import open_ledger
 from .limits import LimitsController
 from .profiles import Profile, apply_overrides, load_profiles, select
 from .strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
-from .usage import Ledger, UsageLedger
+from .usage import Ledger
 
 STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
 
@@ -94,10 +95,9 @@ def open_desk(config: pytest.Config) -> Desk | None:
         known_strategies = strategies(config)
         for profile in profiles.values():  # a bad strategy name or param is a config error too
             make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
+        ledger = open_ledger(desk_config.orchestration)
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
-    orchestration = desk_config.orchestration
-    ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
     limits = LimitsController(desk_config.run_limits, desk_config.daily_limits, desk_config.symbols, ledger)
     desk = Desk(
         root=root,

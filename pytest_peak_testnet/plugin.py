@@ -116,6 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"ini {ini}: expected one of {', '.join(choices)}, found {value!r}")
     if active(config) is None:
         return
+    from .errors import InputError
     from .gcpause import gc_paused
 
     with gc_paused():  # the desk's modules and profiles: see gcpause
@@ -132,8 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: tidy the ledger once
-        desk.ledger.prune()
-        desk.ledger.release_abandoned()
+        try:  # a ledger that cannot be reached stops the run here, before any item starts
+            desk.ledger.prune()
+            desk.ledger.release_abandoned()
+        except InputError as exc:
+            raise pytest.UsageError(str(exc)) from None
         if desk.selected is not None:
             config.args[:] = selection_args(config, desk.sources(desk.selected))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import dashboard
 from .config import DeskConfig
-from .usage import UsageLedger
+from .ledgers import open_ledger
 
 #: Seconds between the served page's refreshes.
 REFRESH_SECONDS = 2.0
@@ -26,7 +26,7 @@ REFRESH_SECONDS = 2.0
 
 def snapshot(config: DeskConfig) -> dict[str, Any]:
     orchestration = config.orchestration
-    ledger = UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
+    ledger = open_ledger(orchestration)
     return dashboard.build(ledger, config.daily_limits, runs_dir=orchestration.runs_base_dir, rules=config.alerts,
                            symbols=config.symbols)
 
