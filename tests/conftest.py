@@ -5,10 +5,16 @@ Inner runs keep collection order (``-p no:randomly``): the tests read their outp
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +29,29 @@ def _one_copy_of_the_recording_stack() -> None:
     conftest is loaded by every pytest run in the repo, profile runs too, and they must not
     pay for vcrpy."""
     import pytest_peak_testnet.recording  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (one per xdist worker). Outside CI, tests
+    that need it skip when the server binaries or psycopg are missing; in CI (CI=true) they
+    must run, so a missing one fails them."""
+    from pgserver import PostgresServer, bin_dir
+
+    missing = None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing = 'psycopg is not installed (pip install ".[postgres]")'
+    if bin_dir() is None:
+        missing = "PostgreSQL's initdb and pg_ctl were not found (apt-get install postgresql)"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must test the PostgreSQL ledger, but {missing}", pytrace=False)
+        pytest.skip(f"no PostgreSQL server to test against: {missing}")
+    server = PostgresServer(bin_dir() or Path()).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
