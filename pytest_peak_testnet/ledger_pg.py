@@ -9,7 +9,10 @@ Check and reserve hold a row lock on the day (``SELECT ... FOR UPDATE`` on its r
 and the insert, and under SERIALIZABLE two reservers of one day would both read, one would
 fail at commit and have to run the limits again; with the lock the second simply waits a
 millisecond and reads the first one's reservation. Readers (the budget, the dashboard)
-take no lock: they see the last committed day. Money is ``numeric``, read back as ``Decimal``.
+take no lock: they see the last committed day. Settling changes one row and takes no day
+lock: a reserver that read the day just before a settle committed decided as if the
+settle came after it, a valid order of the two (the settle reads nothing the reserve
+writes). Money is ``numeric``, read back as ``Decimal``.
 
 psycopg 3 is an optional extra (``pip install "pytest-peak-testnet[postgres]"``); this module
 is imported only when a ledger URL is configured. The password comes from the environment
@@ -209,8 +212,8 @@ class PostgresLedger:
         day = self.today()
         with self._transaction() as cur:
             self._lock_day(cur, day)
-            self._release_abandoned(cur, day)
             usage = self._day(cur, day)
+            self._release(cur, [run for run in usage.run_log if run.abandoned_here()])
             decision = admit(usage)
             if not decision.allowed:
                 return decision, None
@@ -223,8 +226,7 @@ class PostgresLedger:
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
         """Replace the reservation by what the run actually spent; the rest is released."""
-        with self._transaction() as cur:
-            self._lock_day(cur, reservation.day)
+        with self._transaction() as cur:  # one row: no day lock (see the module's docstring)
             cur.execute(f"UPDATE peak_testnet_runs SET status = 'settled', actual_notional = %s, "
                         f"actual_trades = %s, ended_at = %s, outcome = %s WHERE run_id = %s AND day = %s "
                         f"RETURNING {', '.join(COLUMNS)}",
@@ -250,7 +252,7 @@ class PostgresLedger:
     def release_abandoned(self) -> list[RunRecord]:
         """Release, in every day kept, the reservations of processes on this host that are gone."""
         with self._transaction() as cur:
-            return self._release_abandoned(cur, None)
+            return self._release_abandoned(cur)
 
     def release(self, run_id: str, why: str) -> tuple[RunRecord, str]:
         with self._transaction() as cur:
@@ -291,14 +293,17 @@ class PostgresLedger:
         cur.execute("INSERT INTO peak_testnet_days (day) VALUES (%s) ON CONFLICT DO NOTHING", (day,))
 
     def _lock_day(self, cur: psycopg.Cursor[Any], day: date) -> None:
-        self._ensure_day(cur, day)
-        cur.execute("SELECT day FROM peak_testnet_days WHERE day = %s FOR UPDATE", (day,))
+        """The day's row, created if need be, locked until the transaction ends (one statement:
+        an upsert that updates locks the row it meets)."""
+        cur.execute("INSERT INTO peak_testnet_days (day) VALUES (%s) ON CONFLICT (day) DO UPDATE SET day = EXCLUDED.day",
+                    (day,))
 
-    def _release_abandoned(self, cur: psycopg.Cursor[Any], day: date | None) -> list[RunRecord]:
-        cur.execute(f"SELECT {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE host = %s AND status = 'reserved'"
-                    + (" AND day = %s" if day else "") + " ORDER BY seq",
-                    (processes.host(), day) if day else (processes.host(),))
-        gone = [run for run in map(_record, cur.fetchall()) if run.abandoned_here()]
+    def _release_abandoned(self, cur: psycopg.Cursor[Any]) -> list[RunRecord]:
+        cur.execute(f"SELECT {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE host = %s AND status = 'reserved' "
+                    "ORDER BY seq", (processes.host(),))
+        return self._release(cur, [run for run in map(_record, cur.fetchall()) if run.abandoned_here()])
+
+    def _release(self, cur: psycopg.Cursor[Any], gone: list[RunRecord]) -> list[RunRecord]:
         for run in gone:
             run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone")
             _close(cur, run)
