@@ -19,7 +19,7 @@ from pytest_peak_testnet.market import Candle
 from pytest_peak_testnet.risk import LiveRiskLimits, RiskState
 from pytest_peak_testnet.runlog import RunLog
 from pytest_peak_testnet.strategies import BUILTIN_STRATEGIES, make_strategy
-from pytest_peak_testnet.usage import UsageLedger, money
+from pytest_peak_testnet.usage import Ledger, UsageLedger, money
 
 #: Defaults, except RSI's zones, which the defaults make rare on a random walk.
 STRATEGY_PARAMS = {"ma_crossover": {}, "rsi_strategy": {"oversold": 45.0, "overbought": 55.0}, "momentum_1h": {}}
@@ -97,9 +97,19 @@ class LedgerResult:
         return self.cycles / self.seconds
 
 
+def _open(base: str, url: str | None) -> Ledger:
+    """The JSON ledger in ``base``, or the PostgreSQL one at ``url``."""
+    if url is None:
+        return UsageLedger(Path(base), 30)
+    from pytest_peak_testnet.ledger_pg import PostgresLedger
+
+    return PostgresLedger(url, 30)
+
+
 def _cycles(base: str, worker: int, count: int, go: multiprocessing.synchronize.Event,  # type: ignore[name-defined]
-            out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    ledger = UsageLedger(Path(base), 30)
+            out: multiprocessing.Queue, url: str | None = None) -> None:  # type: ignore[type-arg]
+    ledger = _open(base, url)
+    ledger.read()  # connected (and the schema made) before the clock starts
     go.wait()
     start = time.monotonic()
     for i in range(count):
@@ -114,12 +124,13 @@ def _notional(worker: int, i: int) -> str:
     return f"{worker + 1}.{(i * 7919 + worker * 104729) % 10**8:08d}"
 
 
-def ledger(processes: int, cycles_each: int) -> LedgerResult:
-    """``processes`` processes reserve and settle on one ledger; then its totals are checked."""
+def ledger(processes: int, cycles_each: int, url: str | None = None) -> LedgerResult:
+    """``processes`` processes reserve and settle on one ledger (JSON files, or the PostgreSQL
+    database at ``url``, which must be empty); then its totals are checked."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with tempfile.TemporaryDirectory(prefix="ledger-") as base:
         go, out = context.Event(), context.Queue()
-        workers = [context.Process(target=_cycles, args=(base, w, cycles_each, go, out)) for w in range(processes)]
+        workers = [context.Process(target=_cycles, args=(base, w, cycles_each, go, out, url)) for w in range(processes)]
         for proc in workers:
             proc.start()
         go.set()
@@ -129,7 +140,7 @@ def ledger(processes: int, cycles_each: int) -> LedgerResult:
             if proc.exitcode != 0:
                 raise SystemExit(f"ledger worker failed with exit code {proc.exitcode}")
         seconds = max(end for _, end in spans) - min(start for start, _ in spans)
-        usage = UsageLedger(Path(base), 30).read(datetime.now(timezone.utc).date())
+        usage = _open(base, url).read(datetime.now(timezone.utc).date())
         expected = sum((money(_notional(w, i)) for w in range(processes) for i in range(cycles_each)), Decimal(0))
         total = processes * cycles_each
         got = (usage.notional_spent, usage.trades_spent, usage.runs, usage.notional_reserved, usage.trades_reserved)

@@ -169,6 +169,40 @@ def ledger(size: Size) -> list[Row]:
             f"1 process: {one.per_second:.0f} cycles/s", f"{many.per_second / one.per_second:.2f}x",
             "totals exact", verdict(many.exact)),
         Row("6c. ledger totals after 8 processes", many.detail, "-", "-", "exact", verdict(many.exact)),
+        *postgres_ledger(size, one, many),
+    ]
+
+
+def postgres_ledger(size: Size, json_one: _inproc.LedgerResult, json_many: _inproc.LedgerResult) -> list[Row]:
+    """The same cycles on the PostgreSQL ledger, on a server started here (tests/pgserver.py:
+    Debian's initdb and pg_ctl, fsync on as a desk's server would run)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pgserver import PostgresServer, bin_dir
+
+    figures = ("6d. PostgreSQL ledger reserve+settle, 1 process", "6e. PostgreSQL ledger reserve+settle, 8 processes")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        bindir = None
+        why = 'skipped: psycopg is not installed (pip install ".[postgres]")'
+    else:
+        bindir = bin_dir()
+        why = "skipped: no PostgreSQL server binaries (apt-get install postgresql)"
+    if bindir is None:
+        return [Row(figure, why, "-", "-", "-", "info") for figure in figures]
+    server = PostgresServer(bindir, fsync=True).start()
+    try:
+        cycles = size.ledger_cycles * 4
+        one = _inproc.ledger(1, cycles, url=server.new_database())
+        many = _inproc.ledger(8, cycles // 8, url=server.new_database())
+    finally:
+        server.stop()
+    return [
+        Row(figures[0], f"{one.per_second:.0f} cycles/s", f"JSON, 1 process: {json_one.per_second:.0f} cycles/s",
+            f"{one.per_second / json_one.per_second:.2f}x", "totals exact", verdict(one.exact)),
+        Row(figures[1], f"{many.per_second:.0f} cycles/s (all); {many.detail}",
+            f"JSON, 8 processes: {json_many.per_second:.0f} cycles/s", f"{many.per_second / json_many.per_second:.2f}x",
+            ">= 500 cycles/s, totals exact", verdict(many.exact and many.per_second >= 500)),
     ]
 
 
