@@ -25,7 +25,8 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -120,7 +121,7 @@ class PostgresLedger:
         """This process's connection; a new one after a fork or a lost one."""
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             try:
-                self._conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                self._conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True,
                                              application_name="pytest-peak-testnet")
             except psycopg.Error as exc:
                 raise self._error("cannot connect", exc) from None
@@ -135,12 +136,16 @@ class PostgresLedger:
         return LedgerError(redacted(self.url), f"{what}: {first}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
+    def _transaction(self, statements: int = 2, pipeline: bool = False) -> Iterator[psycopg.Cursor[Any]]:
         """One transaction: all of it commits or none of it does. A connection lost halfway
-        rolls back on the server, and the next call connects again."""
+        rolls back on the server, and the next call connects again. One statement is a
+        transaction of its own (autocommit): no BEGIN and COMMIT round trips. ``pipeline``:
+        statements go out together until a result is read (fewer round trips while a lock
+        is held)."""
         conn = self._connection()
         try:
-            with conn.transaction(), conn.cursor() as cur:
+            with (conn.pipeline() if pipeline else nullcontext(),
+                  conn.transaction() if statements > 1 else nullcontext(), conn.cursor() as cur):
                 yield cur
         except psycopg.OperationalError as exc:
             self.close()
@@ -187,12 +192,12 @@ class PostgresLedger:
 
     def read(self, day: date | None = None) -> DayUsage:
         day = day or self.today()
-        with self._transaction() as cur:
+        with self._transaction(statements=1) as cur:
             return self._day(cur, day)
 
     def history(self) -> list[DayUsage]:
         """Every day still kept that has a run, oldest first."""
-        with self._transaction() as cur:
+        with self._transaction(statements=1) as cur:
             cur.execute(f"SELECT day, {', '.join(COLUMNS)} FROM peak_testnet_runs ORDER BY day, seq")
             days: dict[date, DayUsage] = {}
             for row in cur.fetchall():
@@ -210,7 +215,7 @@ class PostgresLedger:
         """Lock the day's row, read the day, ask ``admit`` (the limits), insert the run only
         if it says yes; commit. A second reserver of the same day waits on the lock."""
         day = self.today()
-        with self._transaction() as cur:
+        with self._transaction(pipeline=True) as cur:
             self._lock_day(cur, day)
             usage = self._day(cur, day)
             self._release(cur, [run for run in usage.run_log if run.abandoned_here()])
@@ -226,7 +231,7 @@ class PostgresLedger:
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
         """Replace the reservation by what the run actually spent; the rest is released."""
-        with self._transaction() as cur:  # one row: no day lock (see the module's docstring)
+        with self._transaction(statements=1) as cur:  # one row: no day lock (see the module's docstring)
             cur.execute(f"UPDATE peak_testnet_runs SET status = 'settled', actual_notional = %s, "
                         f"actual_trades = %s, ended_at = %s, outcome = %s WHERE run_id = %s AND day = %s "
                         f"RETURNING {', '.join(COLUMNS)}",
@@ -331,7 +336,10 @@ def _apply(cur: psycopg.Cursor[Any], version: int) -> None:
 
 
 def _record(row: Sequence[Any]) -> RunRecord:
-    return RunRecord(**dict(zip(COLUMNS, row, strict=True)))
+    return RunRecord(*row)  # COLUMNS are RunRecord's fields in order (checked below)
+
+
+assert COLUMNS == tuple(f.name for f in fields(RunRecord)), "ledger_pg.COLUMNS must follow RunRecord's fields"
 
 
 def _insert(cur: psycopg.Cursor[Any], day: date, run: RunRecord) -> None:
