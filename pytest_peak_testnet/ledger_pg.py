@@ -68,6 +68,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+SETTLE = ("UPDATE peak_testnet_runs SET status = 'settled', actual_notional = %s, actual_trades = %s, ended_at = %s, "
+          "outcome = %s WHERE run_id = %s AND day = %s")
 
 
 def redacted(url: str) -> str:
@@ -102,6 +104,9 @@ class PostgresLedger:
         self._now = now
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = 0
+        #: Per day, the runs this process last read under the day's lock, by id, with their
+        #: seq: a reserve fetches only what may have changed since (see ``_locked_day``).
+        self._seen: dict[date, dict[str, tuple[int, RunRecord]]] = {}
         self._schema_checked = migrate
 
     def today(self) -> date:
@@ -215,33 +220,58 @@ class PostgresLedger:
         """Lock the day's row, read the day, ask ``admit`` (the limits), insert the run only
         if it says yes; commit. A second reserver of the same day waits on the lock."""
         day = self.today()
-        with self._transaction(pipeline=True) as cur:
-            self._lock_day(cur, day)
-            usage = self._day(cur, day)
-            self._release(cur, [run for run in usage.run_log if run.abandoned_here()])
-            decision = admit(usage)
-            if not decision.allowed:
-                return decision, None
-            run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
-                            planned_notional=money(notional), planned_trades=trades,
-                            started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
-                            pid=os.getpid())
-            _insert(cur, day, run)
+        try:
+            with self._transaction(pipeline=True) as cur:
+                self._lock_day(cur, day)
+                usage = self._locked_day(cur, day)
+                self._release(cur, [run for run in usage.run_log if run.abandoned_here()])
+                decision = admit(usage)
+                if not decision.allowed:
+                    return decision, None
+                run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
+                                planned_notional=money(notional), planned_trades=trades,
+                                started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
+                                pid=os.getpid())
+                _insert(cur, day, run)
+        except BaseException:
+            self._seen.pop(day, None)  # it may hold what was never committed
+            raise
         return decision, Reservation(run.run_id, day)
+
+    def _locked_day(self, cur: psycopg.Cursor[Any], day: date) -> DayUsage:
+        """The day, read under its lock, fetching only rows that may have changed since this
+        process last read it: a reserve then costs the same at the day's 500th run as at
+        its first. Every row is written with a new seq under the day's lock (inserts, a
+        settle of a run no longer reserved), so all rows above the highest seq seen are the
+        new ones; the one change made without the lock, a settle, ends a reservation, and
+        reservations are always fetched again. Settled and released rows do not change."""
+        seen = self._seen.setdefault(day, {})
+        mark = max((seq for seq, _ in seen.values()), default=0)
+        reserved = [seq for seq, run in seen.values() if run.status == "reserved"]
+        cur.execute(f"SELECT seq, {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE day = %s "
+                    "AND (seq > %s OR status = 'reserved' OR seq = ANY(%s))", (day, mark, reserved))
+        for row in cur.fetchall():
+            seen[row[1]] = (row[0], _record(row[1:]))
+        runs = sorted(seen.values(), key=lambda item: item[0])
+        return DayUsage(day, [run for _, run in runs])
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
         """Replace the reservation by what the run actually spent; the rest is released."""
+        values = (money(notional), trades, self._now().isoformat(timespec="seconds"), outcome,
+                  reservation.run_id, reservation.day)
         with self._transaction(statements=1) as cur:  # one row: no day lock (see the module's docstring)
-            cur.execute(f"UPDATE peak_testnet_runs SET status = 'settled', actual_notional = %s, "
-                        f"actual_trades = %s, ended_at = %s, outcome = %s WHERE run_id = %s AND day = %s "
-                        f"RETURNING {', '.join(COLUMNS)}",
-                        (money(notional), trades, self._now().isoformat(timespec="seconds"), outcome,
-                         reservation.run_id, reservation.day))
+            cur.execute(f"{SETTLE} AND status = 'reserved' RETURNING {', '.join(COLUMNS)}", values)
             row = cur.fetchone()
-            if row is None:
-                raise LedgerError(redacted(self.url), f"run {reservation.run_id} is not in the ledger for "
-                                  f"{reservation.day}; was it deleted?")
-            return _record(row)
+        if row is None:  # released meanwhile (by hand, say): settled all the same, as a new row version
+            with self._transaction() as cur:
+                self._lock_day(cur, reservation.day)
+                cur.execute(f"{SETTLE.replace('SET', 'SET seq = DEFAULT,', 1)} RETURNING {', '.join(COLUMNS)}",
+                            values)
+                row = cur.fetchone()
+        if row is None:
+            raise LedgerError(redacted(self.url), f"run {reservation.run_id} is not in the ledger for "
+                              f"{reservation.day}; was it deleted?")
+        return _record(row)
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
                     notional: Any, trades: int, outcome: str) -> None:
@@ -251,7 +281,7 @@ class PostgresLedger:
                         status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now,
                         outcome=outcome)
         with self._transaction() as cur:
-            self._ensure_day(cur, self.today())
+            self._lock_day(cur, self.today())
             _insert(cur, self.today(), run)
 
     def release_abandoned(self) -> list[RunRecord]:
@@ -279,7 +309,10 @@ class PostgresLedger:
         cutoff = self.today() - timedelta(days=self.retention_days)
         with self._transaction() as cur:
             cur.execute("DELETE FROM peak_testnet_days WHERE day < %s RETURNING day", (cutoff,))
-            return sorted(row[0] for row in cur.fetchall())
+            gone = sorted(row[0] for row in cur.fetchall())
+        for day in gone:
+            self._seen.pop(day, None)
+        return gone
 
     def import_day(self, usage: DayUsage) -> int:
         """Copy one day of the JSON ledger in; runs already here (same id) are left alone.
@@ -294,9 +327,6 @@ class PostgresLedger:
                     added += 1
             return added
 
-    def _ensure_day(self, cur: psycopg.Cursor[Any], day: date) -> None:
-        cur.execute("INSERT INTO peak_testnet_days (day) VALUES (%s) ON CONFLICT DO NOTHING", (day,))
-
     def _lock_day(self, cur: psycopg.Cursor[Any], day: date) -> None:
         """The day's row, created if need be, locked until the transaction ends (one statement:
         an upsert that updates locks the row it meets)."""
@@ -309,11 +339,23 @@ class PostgresLedger:
         return self._release(cur, [run for run in map(_record, cur.fetchall()) if run.abandoned_here()])
 
     def _release(self, cur: psycopg.Cursor[Any], gone: list[RunRecord]) -> list[RunRecord]:
+        """Release what is still reserved. A process that settled and exited between the
+        read and now has settled: its run is taken as it is now, never overwritten."""
+        released = []
         for run in gone:
             run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone")
-            _close(cur, run)
+            cur.execute(f"UPDATE peak_testnet_runs SET status = %s, ended_at = %s, outcome = %s "
+                        f"WHERE run_id = %s AND status = 'reserved' RETURNING {', '.join(COLUMNS)}",
+                        (run.status, run.ended_at, run.outcome, run.run_id))
+            if cur.fetchone() is None:
+                cur.execute(f"SELECT {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE run_id = %s", (run.run_id,))
+                row = cur.fetchone()
+                for name, value in zip(COLUMNS, row or (), strict=False):
+                    setattr(run, name, value)
+                continue
+            released.append(run)
             log.warning("ledger %s: run %s (%s) %s", redacted(self.url), run.run_id, run.profile, run.outcome)
-        return gone
+        return released
 
 
 def _version(cur: psycopg.Cursor[Any]) -> int:

@@ -153,3 +153,27 @@ def test_json_days_are_imported_once(url: str, tmp_path: Path, monkeypatch: pyte
     assert cli.main(["ledger", "migrate"]) == 1
     assert capsys.readouterr().err.startswith("peak-testnet: no PostgreSQL ledger configured")
     assert pg_ledger(url).read().notional_spent == Decimal("12.000000001")
+
+
+def test_a_reserve_sees_every_change_since_its_last_read(url: str) -> None:
+    """A reserve reads only the rows that may have changed since this process last read the
+    day; what other processes did in between, settled, released or settled after a release,
+    is all in what the limits see."""
+    mine, theirs = pg_ledger(url), pg_ledger(url)
+    seen: list[DayUsage] = []
+
+    def admit(usage: DayUsage) -> Allowed:
+        seen.append(usage)
+        return Allowed()
+
+    _, first = mine.reserve("a", "t", "live", "10", 1, admit)
+    _, second = theirs.reserve("b", "t", "live", "20", 2, admit)
+    assert first is not None and second is not None
+    theirs.settle(second, "19.5", 2, "passed")
+    theirs.release(first.run_id, "released by hand")
+    mine.settle(first, "9.25", 1, "passed")  # its process was alive after all: it settles
+    theirs.log_unspent("c", "t", "replay", "5", 1, "5", 1, "passed")
+    mine.reserve("d", "t", "live", "1", 1, admit)
+    assert seen[-1].run_log == pg_ledger(url).read().run_log[:3]  # all but d, as a fresh read has them
+    assert (seen[-1].notional_spent, seen[-1].trades_spent, seen[-1].unspent_runs) == (Decimal("28.75"), 3, 1)
+    assert sorted(r.profile for r in seen[-1].run_log) == ["a", "b", "c"]
