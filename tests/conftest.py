@@ -55,8 +55,10 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """The shipped profiles and ``config/config.test.toml`` as ``config/config.toml``."""
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """The shipped profiles and ``config/config.test.toml`` as ``config/config.toml``; the
+    JSON ledger even where PEAK_TESTNET_LEDGER_URL is set (a test sets it to use PostgreSQL)."""
+    monkeypatch.delenv("PEAK_TESTNET_LEDGER_URL", raising=False)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n")
     (pytester.path / "config").mkdir()
     shutil.copy(ROOT / "config" / "config.test.toml", pytester.path / "config" / "config.toml")
