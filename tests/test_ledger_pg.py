@@ -149,6 +149,16 @@ def test_json_days_are_imported_once(url: str, tmp_path: Path, monkeypatch: pyte
     assert cli.main(["ledger", "import", "--from", str(tmp_path / "test_results")], out=out) == 0
     assert "imported 0 runs from 1 days" in out.getvalue()
     assert pg_ledger(url).read(today) == source.read(today)
+    assert cli.main(["dashboard", "board.html"], out=io.StringIO()) == 0  # the dashboard reads the database
+    from pytest_peak_testnet import dashboard
+    from pytest_peak_testnet.config import DailyLimits
+
+    def board(ledger: Any) -> dict[str, Any]:
+        data = dashboard.build(ledger, DailyLimits())
+        data.pop("generated_at")
+        return data
+
+    assert board(pg_ledger(url)) == board(source) and (tmp_path / "board.html").exists()
     monkeypatch.delenv(ENV_URL)
     assert cli.main(["ledger", "migrate"]) == 1
     assert capsys.readouterr().err.startswith("peak-testnet: no PostgreSQL ledger configured")
