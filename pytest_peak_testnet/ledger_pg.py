@@ -4,15 +4,16 @@ Same semantics as the JSON ledger (``usage.UsageLedger``): check and reserve are
 transaction, settle replaces a reservation by what the run spent, unspent runs are logged,
 days older than the retention go, reservations of gone processes are released.
 
-Check and reserve hold a row lock on the day (``SELECT ... FOR UPDATE`` on its row in
-``peak_testnet_days``), not SERIALIZABLE: the limits are Python code run between the read
+Check and reserve hold a row lock on the day (an upsert of its row in
+``peak_testnet_days``, which locks it as ``SELECT ... FOR UPDATE`` would), not SERIALIZABLE: the limits are Python code run between the read
 and the insert, and under SERIALIZABLE two reservers of one day would both read, one would
 fail at commit and have to run the limits again; with the lock the second simply waits a
 millisecond and reads the first one's reservation. Readers (the budget, the dashboard)
 take no lock: they see the last committed day. Settling changes one row and takes no day
 lock: a reserver that read the day just before a settle committed decided as if the
 settle came after it, a valid order of the two (the settle reads nothing the reserve
-writes). Money is ``numeric``, read back as ``Decimal``.
+writes). Money is ``numeric``, read back as ``Decimal``. The day is the reserving
+machine's UTC date, as with the JSON files: the machines' clocks must agree (NTP).
 
 psycopg 3 is an optional extra (``pip install "pytest-peak-testnet[postgres]"``); this module
 is imported only when a ledger URL is configured. The password comes from the environment
