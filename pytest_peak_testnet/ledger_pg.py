@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: How long a connection attempt may take before the ledger counts as unreachable.
 CONNECT_TIMEOUT_SECONDS = 5
 COLUMNS = ("run_id", "profile", "nodeid", "mode", "planned_notional", "planned_trades", "started_at", "status",
-           "actual_notional", "actual_trades", "ended_at", "outcome", "host", "pid")
+           "actual_notional", "actual_trades", "ended_at", "outcome", "host", "pid", "symbol")
 #: Schema versions, each the SQL that upgrades the one before it. The first use of an empty
 #: database applies them all; an older schema is upgraded by ``peak-testnet ledger migrate``.
 MIGRATIONS: tuple[str, ...] = (
@@ -66,6 +66,10 @@ MIGRATIONS: tuple[str, ...] = (
     # Stale reservations are looked up by host on every reserve: keep that cheap as days grow.
     """
     CREATE INDEX peak_testnet_runs_open ON peak_testnet_runs (host, status) WHERE status = 'reserved';
+    """,
+    # The pair a run trades, for the per-symbol daily caps (none on runs logged before).
+    """
+    ALTER TABLE peak_testnet_runs ADD COLUMN symbol text;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -217,7 +221,7 @@ class PostgresLedger:
     # -- writing --------------------------------------------------------------------------
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
-                admit: Callable[[DayUsage], D]) -> tuple[D, Reservation | None]:
+                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]:
         """Lock the day's row, read the day, ask ``admit`` (the limits), insert the run only
         if it says yes; commit. A second reserver of the same day waits on the lock."""
         day = self.today()
@@ -232,7 +236,7 @@ class PostgresLedger:
                 run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                                 planned_notional=money(notional), planned_trades=trades,
                                 started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
-                                pid=os.getpid())
+                                pid=os.getpid(), symbol=symbol)
                 _insert(cur, day, run)
         except BaseException:
             self._seen.pop(day, None)  # it may hold what was never committed
@@ -275,12 +279,12 @@ class PostgresLedger:
         return _record(row)
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                    notional: Any, trades: int, outcome: str) -> None:
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
         now = self._now().isoformat(timespec="seconds")
         run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                         planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
                         status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now,
-                        outcome=outcome)
+                        outcome=outcome, symbol=symbol)
         with self._transaction() as cur:
             self._lock_day(cur, self.today())
             _insert(cur, self.today(), run)

@@ -70,6 +70,7 @@ def test_reserve_then_settle_to_actuals_exactly(backend: Backend) -> None:
     assert decision.allowed and reservation is not None
     usage = ledger.read()
     assert (usage.notional_reserved, usage.trades_reserved, usage.notional_used) == (Decimal("400.1"), 4, Decimal("400.1"))
+    assert ledger.read().used_for("BTC/EUR") == (Decimal("400.1"), 4)  # per-symbol caps read the run's pair
     run = ledger.settle(reservation, "0.1000000000000000000000000001", 2, "passed")
     assert (run.status, run.actual_notional, run.outcome) == ("settled", Decimal("0.1000000000000000000000000001"), "passed")
     ledger.settle(limits(ledger).reserve_run(Plan("BTC/EUR", Decimal(1), 1, 30), "b", "t::b", "live")[1],  # type: ignore[arg-type]

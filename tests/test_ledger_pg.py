@@ -110,9 +110,9 @@ def test_the_schema_is_versioned_and_migrated(url: str, tmp_path: Path, monkeypa
     from pytest_peak_testnet import ledger_pg
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:  # a database set up by an older plugin
-        ledger_pg._apply(cur, 0)
-        cur.execute("DROP INDEX peak_testnet_runs_open")
-        cur.execute("UPDATE peak_testnet_schema SET version = 1")
+        cur.execute("CREATE TABLE peak_testnet_schema (version integer NOT NULL)")
+        cur.execute("INSERT INTO peak_testnet_schema (version) VALUES (1)")
+        cur.execute(ledger_pg.MIGRATIONS[0])
     with pytest.raises(LedgerError, match=f"ledger schema is version 1, this plugin needs {ledger_pg.SCHEMA_VERSION}: "
                        "run 'peak-testnet ledger migrate'"):
         pg_ledger(url).read()
