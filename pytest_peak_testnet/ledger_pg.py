@@ -27,7 +27,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -109,9 +109,9 @@ class PostgresLedger:
         self._now = now
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = 0
-        #: Per day, the runs this process last read under the day's lock, by id, with their
-        #: seq: a reserve fetches only what may have changed since (see ``_locked_day``).
-        self._seen: dict[date, dict[str, tuple[int, RunRecord]]] = {}
+        #: Per day, what this process last read under the day's lock: a reserve fetches only
+        #: what may have changed since (see ``_locked_day``).
+        self._seen: dict[date, _DayView] = {}
         self._schema_checked = migrate
 
     def today(self) -> date:
@@ -229,7 +229,7 @@ class PostgresLedger:
             with self._transaction(pipeline=True) as cur:
                 self._lock_day(cur, day)
                 usage = self._locked_day(cur, day)
-                self._release(cur, [run for run in usage.run_log if run.abandoned_here()])
+                self._release(cur, [run for run in self._seen[day].reserved() if run.abandoned_here()])
                 decision = admit(usage)
                 if not decision.allowed:
                     return decision, None
@@ -250,15 +250,12 @@ class PostgresLedger:
         settle of a run no longer reserved), so all rows above the highest seq seen are the
         new ones; the one change made without the lock, a settle, ends a reservation, and
         reservations are always fetched again. Settled and released rows do not change."""
-        seen = self._seen.setdefault(day, {})
-        mark = max((seq for seq, _ in seen.values()), default=0)
-        reserved = [seq for seq, run in seen.values() if run.status == "reserved"]
+        view = self._seen.setdefault(day, _DayView())
         cur.execute(f"SELECT seq, {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE day = %s "
-                    "AND (seq > %s OR status = 'reserved' OR seq = ANY(%s))", (day, mark, reserved))
-        for row in cur.fetchall():
-            seen[row[1]] = (row[0], _record(row[1:]))
-        runs = sorted(seen.values(), key=lambda item: item[0])
-        return DayUsage(day, [run for _, run in runs])
+                    "AND (seq > %s OR status = 'reserved' OR run_id = ANY(%s)) ORDER BY seq",
+                    (day, view.mark, list(view.reserved_ids)))
+        view.update(cur.fetchall())
+        return DayUsage(day, list(view.runs.values()))
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
         """Replace the reservation by what the run actually spent; the rest is released."""
@@ -361,6 +358,34 @@ class PostgresLedger:
             released.append(run)
             log.warning("ledger %s: run %s (%s) %s", redacted(self.url), run.run_id, run.profile, run.outcome)
         return released
+
+
+@dataclass
+class _DayView:
+    """One day's runs as this process last read them, in seq order, with what the next read
+    needs: the highest seq seen and the runs still reserved (kept as they change, so that a
+    reserve does no work per run of the day in Python either)."""
+
+    runs: dict[str, RunRecord] = field(default_factory=dict)
+    mark: int = 0
+    reserved_ids: set[str] = field(default_factory=set)
+
+    def update(self, rows: list[tuple[Any, ...]]) -> None:
+        """Rows in seq order: a row with a seq above the mark is new or moved (a late settle)
+        and goes to the end; one at or below it changed in place."""
+        for row in rows:
+            seq, run = row[0], _record(row[1:])
+            if seq > self.mark:
+                self.runs.pop(run.run_id, None)
+                self.mark = seq
+            self.runs[run.run_id] = run
+            if run.status == "reserved":
+                self.reserved_ids.add(run.run_id)
+            else:
+                self.reserved_ids.discard(run.run_id)
+
+    def reserved(self) -> list[RunRecord]:
+        return [self.runs[run_id] for run_id in self.reserved_ids]
 
 
 def _version(cur: psycopg.Cursor[Any]) -> int:
