@@ -12,14 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
-from pytest_peak_testnet.config import EnvironmentConfig, ExchangeConfig, RiskLimitsConfig
-from pytest_peak_testnet.executor import OrderRequest, TestnetExchangeOrderExecutor
-from pytest_peak_testnet.kraken_wire import OrderResult
-from pytest_peak_testnet.market import Candle
-from pytest_peak_testnet.risk import LiveRiskLimits, RiskState
-from pytest_peak_testnet.runlog import RunLog
-from pytest_peak_testnet.strategies import BUILTIN_STRATEGIES, make_strategy
-from pytest_peak_testnet.usage import Ledger, UsageLedger, money
+from pytest_peak_testnet.desk.config import EnvironmentConfig, ExchangeConfig, RiskLimitsConfig
+from pytest_peak_testnet.desk.usage import Ledger, UsageLedger, money
+from pytest_peak_testnet.exchange.kraken_wire import OrderResult
+from pytest_peak_testnet.reporting.runlog import RunLog
+from pytest_peak_testnet.trading.executor import OrderRequest, TestnetExchangeOrderExecutor
+from pytest_peak_testnet.trading.market import Candle
+from pytest_peak_testnet.trading.risk import LiveRiskLimits, RiskState
+from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, make_strategy
 
 #: Defaults, except RSI's zones, which the defaults make rare on a random walk.
 STRATEGY_PARAMS = {"ma_crossover": {}, "rsi_strategy": {"oversold": 45.0, "overbought": 55.0}, "momentum_1h": {}}
@@ -101,7 +101,7 @@ def _open(base: str, url: str | None) -> Ledger:
     """The JSON ledger in ``base``, or the PostgreSQL one at ``url``."""
     if url is None:
         return UsageLedger(Path(base), 30)
-    from pytest_peak_testnet.ledger_pg import PostgresLedger
+    from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
     return PostgresLedger(url, 30)
 

@@ -19,7 +19,7 @@ import pytest
 from .errors import display
 
 if TYPE_CHECKING:
-    from .desk import Desk
+    from .desk.project import Desk
 
 OnBlocked = Literal["skip", "fail"]
 ON_BLOCKED: tuple[OnBlocked, ...] = ("skip", "fail")

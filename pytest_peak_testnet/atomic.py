@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import processes
+from .desk import processes
 
 
 def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import dashboard, monitor, processes, serve
 from .activation import DEFAULT_CONFIG
-from .config import AlertsConfig, DeskConfig, load_config
+from .desk import processes
+from .desk.config import AlertsConfig, DeskConfig, load_config
+from .desk.ledgers import ENV_URL, open_ledger
+from .desk.usage import Ledger, UsageLedger
 from .errors import InputError
-from .ledgers import ENV_URL, open_ledger
-from .usage import Ledger, UsageLedger
+from .reporting import dashboard, monitor, serve
 
 
 def parser() -> argparse.ArgumentParser:
@@ -109,7 +110,7 @@ def run_serve(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
 
 def run_pg(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
     """``ledger migrate`` and ``ledger import``: both act on a PostgreSQL ledger only."""
-    from .ledger_pg import PostgresLedger
+    from .desk.ledger_pg import PostgresLedger
 
     orchestration = config.orchestration
     ledger: Ledger = open_ledger(orchestration)

@@ -18,14 +18,14 @@ import pytest
 
 from .activation import DESK
 from .cassettes import CassetteError
-from .desk import Desk
+from .desk.limits import Decision
+from .desk.profiles import Profile
+from .desk.project import Desk
+from .desk.switches import off_reason
 from .errors import InputError, display
-from .exact import exact
+from .exchange.kraken_errors import KrakenError
 from .gcpause import gc_paused
-from .kraken_errors import KrakenError
-from .limits import Decision
-from .profiles import Profile
-from .switches import off_reason
+from .trading.exact import exact
 
 if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a profile runs
     from .runner import ProfileRun
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the session's modules (HTTP client, simulator) load when a 
 
 #: Frames a user's traceback leaves out: the plugin's own, pytest's and pluggy's. A failure
 #: in the user's code (a conftest strategy, say) shows the user's frames, as a test would.
-MACHINERY = tuple(Path(inspect.getfile(module)).parent for module in (Desk, pytest.Item, pluggy.HookimplMarker))
+MACHINERY = (Path(__file__).parent, *(Path(inspect.getfile(module)).parent for module in (pytest.Item, pluggy.HookimplMarker)))
 
 
 T = TypeVar("T")
@@ -200,8 +200,8 @@ def one_line(action: Callable[[], T]) -> T:
 
 def plain_failures() -> tuple[type[BaseException], ...]:
     """Failures that explain themselves in one line: no traceback helps the reader."""
-    from .bounds import SessionBoundExceeded
-    from .clock import ClockError
-    from .executor import EnvironmentNotTestnetError
+    from .exchange.clock import ClockError
+    from .trading.bounds import SessionBoundExceeded
+    from .trading.executor import EnvironmentNotTestnetError
 
     return (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)

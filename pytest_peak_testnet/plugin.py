@@ -18,11 +18,11 @@ from .activation import DEFAULT_CASSETTES_DIR, DEFAULT_CONFIG, DEFAULT_PROFILES_
 from .cassettes import RECORD_MODES
 
 if TYPE_CHECKING:
-    from .config import DeskConfig
-    from .desk import Desk
-    from .limits import LimitsController
-    from .simulator import Simulator
-    from .usage import Ledger
+    from .desk.config import DeskConfig
+    from .desk.limits import LimitsController
+    from .desk.project import Desk
+    from .desk.usage import Ledger
+    from .exchange.simulator import Simulator
 
 MARKERS = {
     "testnet": "a testnet session profile collected by pytest-peak-testnet",
@@ -93,9 +93,9 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--testnet-list`` and ``--testnet-budget`` answer and exit, like ``--fixtures``."""
     if not (config.getoption("testnet_list") or config.getoption("testnet_budget")):
         return None
-    from .desk import open_desk
+    from .desk.project import open_desk
     from .errors import InputError
-    from .terminal import budget, profile_list
+    from .reporting.terminal import budget, profile_list
 
     desk = open_desk(config)
     assert desk is not None  # asking for either makes open_desk require a config
@@ -120,9 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from .gcpause import gc_paused
 
     with gc_paused():  # the desk's modules and profiles: see gcpause
-        from .desk import open_desk
+        from .desk.project import open_desk
+        from .reporting.watcher import RunWatcher
         from .verdict import configure as configure_baselines
-        from .watcher import RunWatcher
 
         desk = open_desk(config)
     assert desk is not None
@@ -225,7 +225,7 @@ def kraken_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
     """A fresh Kraken simulator on 127.0.0.1 per test, so no state leaks between tests.
     Options come from indirect parametrization:
     ``@pytest.mark.parametrize("kraken_simulator", [{"seed": 7}], indirect=True)``."""
-    from .simulator import Simulator
+    from .exchange.simulator import Simulator
 
     with Simulator(**getattr(request, "param", {})) as sim:
         yield sim

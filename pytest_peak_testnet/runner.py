@@ -21,20 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
-from .clock import Clock, SimulatorClock, VirtualClock, WallClock
-from .credentials import Credentials
-from .desk import Desk
-from .exact import exact
-from .executor import TestnetExchangeOrderExecutor
-from .handshake import simulator_version
-from .kraken import KrakenTestnetClient
-from .limits import Decision, Plan
-from .profiles import Profile
-from .risk import LiveRiskLimits
-from .runlog import RunLog
-from .session import Session, SessionResult
-from .strategies import Strategy, make_strategy
-from .usage import Reservation, RunMode, money
+from .desk.limits import Decision, Plan
+from .desk.profiles import Profile
+from .desk.project import Desk
+from .desk.usage import Reservation, RunMode, money
+from .exchange.clock import Clock, SimulatorClock, VirtualClock, WallClock
+from .exchange.credentials import Credentials
+from .exchange.handshake import simulator_version
+from .exchange.kraken import KrakenTestnetClient
+from .reporting.runlog import RunLog
+from .trading.exact import exact
+from .trading.executor import TestnetExchangeOrderExecutor
+from .trading.risk import LiveRiskLimits
+from .trading.session import Session, SessionResult
+from .trading.strategies import Strategy, make_strategy
 
 #: A well-formed credential that signs nothing real: a replay sends no request anywhere.
 REPLAY_KEY = "replay-without-credentials"
@@ -104,7 +104,7 @@ class ProfileRun:
         if self.needs_credentials:
             self.desk.credentials  # noqa: B018 - read and checked once per session
         if self.mode == "replay":
-            from .replay import load
+            from .cassettes.replay import load
 
             load(self.cassette, self.record_command)  # parsed once: the replay reuses it
 
@@ -136,8 +136,8 @@ class ProfileRun:
         if self.mode == "replay":
             yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
         elif self.desk.simulator:
-            from .marketdata import simulator_market
-            from .simulator import Simulator  # http.server: recordings only
+            from .exchange.marketdata import simulator_market
+            from .exchange.simulator import Simulator  # http.server: recordings only
 
             with Simulator(**simulator_market(self.desk, self.profile)) as sim:
                 yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url, timeout)

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import baselines
+from .cassettes import baselines
+from .desk.expectations import Check, Expectations, judge, judge_blocked
+from .desk.limits import Decision
 from .errors import display
-from .expectations import Check, Expectations, judge, judge_blocked
-from .limits import Decision
 
 if TYPE_CHECKING:
-    from .desk import Desk
+    from .desk.project import Desk
     from .runner import ProfileRun
-    from .session import SessionResult
+    from .trading.session import SessionResult
 
 
 class ExpectationsFailed(Exception):
@@ -103,7 +103,7 @@ class Verdict:
 
     def ran(self, run: ProfileRun, settings: BaselineSettings) -> None:
         """Judge a finished session: the figures, then the baseline where one applies."""
-        from .monitor import alerts, read_events
+        from .reporting.monitor import alerts, read_events
 
         assert run.result is not None
         profile, desk = run.profile, run.desk

@@ -28,7 +28,7 @@ def _one_copy_of_the_recording_stack() -> None:
     keeps one copy for the whole test session. A fixture, not an import at the top: this
     conftest is loaded by every pytest run in the repo, profile runs too, and they must not
     pay for vcrpy."""
-    import pytest_peak_testnet.recording  # noqa: F401
+    import pytest_peak_testnet.cassettes.recording  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +101,8 @@ def run_events(pytester: pytest.Pytester, event: str) -> list[dict[str, object]]
     order ``peak-testnet monitor`` lists runs)."""
     import json
 
-    from pytest_peak_testnet.monitor import run_dirs
-    from pytest_peak_testnet.runlog import EVENTS_FILE
+    from pytest_peak_testnet.reporting.monitor import run_dirs
+    from pytest_peak_testnet.reporting.runlog import EVENTS_FILE
 
     lines = []
     for run in run_dirs(pytester.path / "test_runs"):

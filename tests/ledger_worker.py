@@ -15,9 +15,9 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from pytest_peak_testnet.config import DailyLimits, RunLimits, SymbolPolicy
-from pytest_peak_testnet.limits import LimitsController, Plan
-from pytest_peak_testnet.usage import Ledger, UsageLedger
+from pytest_peak_testnet.desk.config import DailyLimits, RunLimits, SymbolPolicy
+from pytest_peak_testnet.desk.limits import LimitsController, Plan
+from pytest_peak_testnet.desk.usage import Ledger, UsageLedger
 
 PLANNED, ACTUAL = Decimal("7.35"), Decimal("7.3")
 
@@ -25,7 +25,7 @@ PLANNED, ACTUAL = Decimal("7.35"), Decimal("7.3")
 def open_ledger(kind: str, where: str) -> Ledger:
     if kind == "json":
         return UsageLedger(Path(where), 30)
-    from pytest_peak_testnet.ledger_pg import PostgresLedger
+    from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
     return PostgresLedger(where, 30)
 

@@ -12,7 +12,7 @@ from conftest import error_lines
 FOREIGN_CONFIG = '[database]\nurl = "sqlite:///app.db"\n'
 #: What the plugin must not import until a desk is active: each costs every pytest run.
 HEAVY = ("yaml", "jinja2", "filelock", "http.server", "requests", "vcr", "pytest_peak_testnet.simulator",
-         "pytest_peak_testnet.desk", "pytest_peak_testnet.config")
+         "pytest_peak_testnet.exchange.simulator", "pytest_peak_testnet.desk.project", "pytest_peak_testnet.desk.config")
 
 
 def foreign(pytester: pytest.Pytester) -> pytest.Pytester:

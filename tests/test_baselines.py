@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, write_profile
-from pytest_peak_testnet.baselines import Baseline, close, differences
+from pytest_peak_testnet.cassettes.baselines import Baseline, close, differences
 
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
 SHIPPED = ("btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke")

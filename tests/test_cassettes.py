@@ -11,7 +11,7 @@ import yaml
 
 from conftest import ROOT, error_lines, write_profile
 from pytest_peak_testnet.cassettes import CassetteError, find_secrets, use_cassette
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 SHIPPED = sorted((ROOT / "cassettes").glob("*.json"))
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pytest_peak_testnet import cli
-from pytest_peak_testnet.config import DailyLimits
-from pytest_peak_testnet.dashboard import write
-from pytest_peak_testnet.usage import UsageLedger
+from pytest_peak_testnet.desk.config import DailyLimits
+from pytest_peak_testnet.desk.usage import UsageLedger
+from pytest_peak_testnet.reporting.dashboard import write
 
 NOW = datetime.now(timezone.utc)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

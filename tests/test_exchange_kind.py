@@ -11,9 +11,9 @@ from servers import plain_server
 
 from conftest import run_events, write_profile
 from pytest_peak_testnet import __version__
-from pytest_peak_testnet.bounds import Bounds, SessionBoundExceeded
-from pytest_peak_testnet.handshake import simulator_version
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from pytest_peak_testnet.exchange.handshake import simulator_version
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from pytest_peak_testnet.trading.bounds import Bounds, SessionBoundExceeded
 
 
 def test_only_the_simulator_answers_the_handshake(kraken_simulator: Simulator) -> None:

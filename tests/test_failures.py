@@ -38,7 +38,7 @@ def test_fulltrace_still_shows_everything(replay_project: pytest.Pytester) -> No
     write_profile(replay_project, "broken", strategy="broken", duration_minutes=15, cassette="quick_smoke.json")
     result = replay_project.runpytest("--testnet-profile", "broken", "--fulltrace")
     result.assert_outcomes(failed=1)
-    assert "pytest_peak_testnet/session.py" in result.stdout.str()
+    assert "pytest_peak_testnet/trading/session.py" in result.stdout.str()
 
 
 def test_a_blocked_skip_points_at_the_yaml_profile(project: pytest.Pytester) -> None:

@@ -12,7 +12,7 @@ import pytest
 from servers import plain_server
 
 from conftest import run_events, write_profile
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Faults, Simulator
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Faults, Simulator
 
 BUY_ONCE = """
 from pytest_peak_testnet.strategies import Strategy

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from pytest_peak_testnet.credentials import Credentials, CredentialsError
 from pytest_peak_testnet.errors import ConfigError
-from pytest_peak_testnet.kraken import KrakenTestnetClient
-from pytest_peak_testnet.kraken_errors import (
+from pytest_peak_testnet.exchange.credentials import Credentials, CredentialsError
+from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
+from pytest_peak_testnet.exchange.kraken_errors import (
     AuthenticationError,
     BadRequest,
     BadResponse,
@@ -35,7 +35,7 @@ from pytest_peak_testnet.kraken_errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 MakeClient = Callable[..., KrakenTestnetClient]
 LIVE = {"validate_only": False, "allow_live_orders": True}

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_peak_testnet.kraken_errors import BadResponse, InvalidOrder, unwrap
-from pytest_peak_testnet.kraken_wire import (
+from pytest_peak_testnet.exchange.kraken_errors import BadResponse, InvalidOrder, unwrap
+from pytest_peak_testnet.exchange.kraken_wire import (
     OrderPrice,
     PairInfo,
     TradeBalance,
@@ -31,7 +31,7 @@ from pytest_peak_testnet.kraken_wire import (
     prepare_order,
     sign,
 )
-from pytest_peak_testnet.market import Candle
+from pytest_peak_testnet.trading.market import Candle
 
 DOC_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_peak_testnet import dashboard, processes
-from pytest_peak_testnet.config import DailyLimits, RunLimits, SymbolPolicy
-from pytest_peak_testnet.limits import LimitsController, Plan
-from pytest_peak_testnet.usage import Ledger, LedgerError, UsageLedger, utc_now
+from pytest_peak_testnet.desk import processes
+from pytest_peak_testnet.desk.config import DailyLimits, RunLimits, SymbolPolicy
+from pytest_peak_testnet.desk.limits import LimitsController, Plan
+from pytest_peak_testnet.desk.usage import Ledger, LedgerError, UsageLedger, utc_now
+from pytest_peak_testnet.reporting import dashboard
 
 WORKER = Path(__file__).resolve().parent / "ledger_worker.py"
 MakeLedger = Callable[..., Ledger]
@@ -32,7 +33,7 @@ class Backend:
         if self.kind == "json":
             ledger = UsageLedger(Path(self.where), retention, now=now)
         else:
-            from pytest_peak_testnet.ledger_pg import PostgresLedger
+            from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
             ledger = PostgresLedger(self.where, retention, now=now)
         self.opened.append(ledger)

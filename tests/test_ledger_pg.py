@@ -19,8 +19,8 @@ from test_usage import SPEND_TEST
 
 from conftest import error_lines
 from pytest_peak_testnet import cli
-from pytest_peak_testnet.ledgers import ENV_URL
-from pytest_peak_testnet.usage import DayUsage, LedgerError, UsageLedger
+from pytest_peak_testnet.desk.ledgers import ENV_URL
+from pytest_peak_testnet.desk.usage import DayUsage, LedgerError, UsageLedger
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def url(postgres: PostgresServer) -> str:
 
 
 def pg_ledger(url: str, **kwargs: Any) -> Any:
-    from pytest_peak_testnet.ledger_pg import PostgresLedger
+    from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
     return PostgresLedger(url, 30, **kwargs)
 
@@ -107,7 +107,7 @@ def test_a_password_in_the_url_is_refused_without_showing_it(project: pytest.Pyt
 def test_the_schema_is_versioned_and_migrated(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
-    from pytest_peak_testnet import ledger_pg
+    from pytest_peak_testnet.desk import ledger_pg
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:  # a database set up by an older plugin
         cur.execute("CREATE TABLE peak_testnet_schema (version integer NOT NULL)")
@@ -150,8 +150,8 @@ def test_json_days_are_imported_once(url: str, tmp_path: Path, monkeypatch: pyte
     assert "imported 0 runs from 1 days" in out.getvalue()
     assert pg_ledger(url).read(today) == source.read(today)
     assert cli.main(["dashboard", "board.html"], out=io.StringIO()) == 0  # the dashboard reads the database
-    from pytest_peak_testnet import dashboard
-    from pytest_peak_testnet.config import DailyLimits
+    from pytest_peak_testnet.desk.config import DailyLimits
+    from pytest_peak_testnet.reporting import dashboard
 
     def board(ledger: Any) -> dict[str, Any]:
         data = dashboard.build(ledger, DailyLimits())

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import ROOT
 from pytest_peak_testnet import cli
-from pytest_peak_testnet.config import AlertsConfig
-from pytest_peak_testnet.monitor import alerts, read_events
+from pytest_peak_testnet.desk.config import AlertsConfig
+from pytest_peak_testnet.reporting.monitor import alerts, read_events
 
 STARTED = {"event": "run_started", "time": 1704067200, "profile": "quick_smoke", "strategy": "ma_crossover",
            "symbol": "BTC/EUR", "timeframe": "1m", "duration_minutes": 15, "max_notional": 200.0, "max_trades": 5,

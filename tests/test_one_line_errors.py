@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import error_lines
-from pytest_peak_testnet.simulator import Simulator
+from pytest_peak_testnet.exchange.simulator import Simulator
 
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
 TODAY = datetime.now(timezone.utc).date().isoformat()

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 import pytest
 import yaml
 
-from pytest_peak_testnet.config import SessionConfig
-from pytest_peak_testnet.paper import RATIOS, Fill, OrderTally, PaperAccount
+from pytest_peak_testnet.desk.config import SessionConfig
+from pytest_peak_testnet.trading.paper import RATIOS, Fill, OrderTally, PaperAccount
 
 DAY = 86_400
 

@@ -22,8 +22,8 @@ import pytest
 import talib
 from reference import cases, engine
 
-from pytest_peak_testnet.paper import Metrics
-from pytest_peak_testnet.strategies import BUILTIN_STRATEGIES, make_strategy
+from pytest_peak_testnet.trading.paper import Metrics
+from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, make_strategy
 
 REL = 1e-9
 #: A case, the project's figures for it and the reference's.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_peak_testnet.config import RiskLimitsConfig
-from pytest_peak_testnet.risk import LiveRiskLimits, RiskDecision, RiskOrder, RiskState
+from pytest_peak_testnet.desk.config import RiskLimitsConfig
+from pytest_peak_testnet.trading.risk import LiveRiskLimits, RiskDecision, RiskOrder, RiskState
 
 CONFIG = RiskLimitsConfig(max_order_notional=1000.0, max_total_exposure_notional=5000.0,
                           max_orders_per_minute=3, max_daily_loss_abs=500.0)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_peak_testnet.config import AlertsConfig
-from pytest_peak_testnet.runview import summary
+from pytest_peak_testnet.desk.config import AlertsConfig
+from pytest_peak_testnet.reporting.runview import summary
 
 BIN = Path(sys.executable).parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import error_lines, run_events, write_profile
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 #: Nothing listens on the discard port: a request that escaped a replay would fail loudly.
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
@@ -243,8 +243,8 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     result.assert_outcomes(passed=1)
     fills = run_events(project, "fill")
     assert fills and all(f["trade"] for f in fills)
-    from pytest_peak_testnet.config import ExchangeConfig
-    from pytest_peak_testnet.kraken import KrakenTestnetClient
+    from pytest_peak_testnet.desk.config import ExchangeConfig
+    from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
 
     client = KrakenTestnetClient(ExchangeConfig(base_url=kraken_simulator.url, validate_only=False,
                                                 allow_live_orders=True, rate_limit_ms=0),

@@ -14,12 +14,18 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from pytest_peak_testnet import kraken_errors as ke
-from pytest_peak_testnet.kraken_errors import unwrap
-from pytest_peak_testnet.kraken_wire import sign
-from pytest_peak_testnet.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_START_TIME, SimClock, Simulator
-from pytest_peak_testnet.simulator.history import page
-from pytest_peak_testnet.simulator.pairs import PAIRS
+from pytest_peak_testnet.exchange import kraken_errors as ke
+from pytest_peak_testnet.exchange.kraken_errors import unwrap
+from pytest_peak_testnet.exchange.kraken_wire import sign
+from pytest_peak_testnet.exchange.simulator import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_START_TIME,
+    SimClock,
+    Simulator,
+)
+from pytest_peak_testnet.exchange.simulator.history import page
+from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
 
 
 def public(sim: Simulator, method: str, **params: object) -> requests.Response:

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_peak_testnet import cli, processes
-from pytest_peak_testnet.usage import UsageLedger
+from pytest_peak_testnet import cli
+from pytest_peak_testnet.desk import processes
+from pytest_peak_testnet.desk.usage import UsageLedger
 
 HOLD = """
 import time
-from pytest_peak_testnet.limits import Plan
+from pytest_peak_testnet.desk.limits import Plan
 
 def test_hold(testnet_limits):
     decision, reservation = testnet_limits.reserve_run(Plan("BTC/EUR", 800, 20, 30), "held", "test_hold", "live")

@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 
 import pytest
 
+from pytest_peak_testnet.desk.schema import positive
 from pytest_peak_testnet.errors import ProfileError
-from pytest_peak_testnet.market import Candle
-from pytest_peak_testnet.schema import positive
-from pytest_peak_testnet.strategies import BUILTIN_STRATEGIES, Signal, Strategy, make_strategy
+from pytest_peak_testnet.trading.market import Candle
+from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, Signal, Strategy, make_strategy
 
 WHERE = "profiles/a.yaml: "
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import error_lines
 from pytest_peak_testnet import cli
-from pytest_peak_testnet.usage import UsageLedger
+from pytest_peak_testnet.desk.usage import UsageLedger
 
 CAPS = ('allowed = ["BTC/EUR", "ETH/EUR"]\n'
         'max_notional_per_day = { "BTC/EUR" = 1100.0 }\n'

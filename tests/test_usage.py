@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import error_lines
-from pytest_peak_testnet.config import DailyLimits, RunLimits, SymbolPolicy
-from pytest_peak_testnet.limits import LimitsController, Plan
-from pytest_peak_testnet.usage import UsageLedger, money
+from pytest_peak_testnet.desk.config import DailyLimits, RunLimits, SymbolPolicy
+from pytest_peak_testnet.desk.limits import LimitsController, Plan
+from pytest_peak_testnet.desk.usage import UsageLedger, money
 
 SPEND_TEST = """
-from pytest_peak_testnet.limits import Plan
+from pytest_peak_testnet.desk.limits import Plan
 
 def test_spend(testnet_limits, testnet_usage):
     decision, reservation = testnet_limits.reserve_run(Plan("BTC/EUR", 700, 10, 30), "manual", "test_spend", "live")

@@ -13,14 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pytest_peak_testnet.config import SessionConfig, load_config
-from pytest_peak_testnet.kraken_wire import PairInfo
-from pytest_peak_testnet.market import Candle
-from pytest_peak_testnet.paper import Metrics
-from pytest_peak_testnet.profiles import Profile, load_yaml_profile
-from pytest_peak_testnet.session import backtest
-from pytest_peak_testnet.simulator.pairs import PAIRS
-from pytest_peak_testnet.strategies import BUILTIN_STRATEGIES, make_strategy
+from pytest_peak_testnet.desk.config import SessionConfig, load_config
+from pytest_peak_testnet.desk.profiles import Profile, load_yaml_profile
+from pytest_peak_testnet.exchange.kraken_wire import PairInfo
+from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
+from pytest_peak_testnet.trading.market import Candle
+from pytest_peak_testnet.trading.paper import Metrics
+from pytest_peak_testnet.trading.session import backtest
+from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, make_strategy
 
 from . import engine, series
 

@@ -46,7 +46,7 @@ import talib
 from backtesting import Strategy
 from backtesting.lib import FractionalBacktest
 
-from pytest_peak_testnet.market import Candle
+from pytest_peak_testnet.trading.market import Candle
 
 #: Readings closer than this (relative) are a tie; see the module docstring.
 TIE = 1e-10

@@ -13,13 +13,13 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from pytest_peak_testnet.config import TIMEFRAMES
-from pytest_peak_testnet.kraken_wire import parse_ohlc
-from pytest_peak_testnet.market import Candle
-from pytest_peak_testnet.profiles import Profile
-from pytest_peak_testnet.simulator import DEFAULT_START_TIME
-from pytest_peak_testnet.simulator.market import OHLC_ROWS, Market
-from pytest_peak_testnet.simulator.pairs import PAIRS
+from pytest_peak_testnet.desk.config import TIMEFRAMES
+from pytest_peak_testnet.desk.profiles import Profile
+from pytest_peak_testnet.exchange.kraken_wire import parse_ohlc
+from pytest_peak_testnet.exchange.simulator import DEFAULT_START_TIME
+from pytest_peak_testnet.exchange.simulator.market import OHLC_ROWS, Market
+from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
+from pytest_peak_testnet.trading.market import Candle
 
 TICK = Decimal("0.1")
 MINUTE = 60

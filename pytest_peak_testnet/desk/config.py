@@ -1,0 +1,278 @@
+"""The desk's configuration: one TOML file, parsed once per pytest session.
+
+Each ``[section]`` is a frozen dataclass below; its fields are the only keys accepted.
+Defaults equal the desk's documented defaults, so a missing section is never "no limit".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigError, InputError, display
+from .schema import build, closest, fraction, non_negative, positive
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+Mode = Literal["paper", "testnet", "live"]
+#: Kraken's OHLC intervals, as the desk writes them; values are minutes.
+TIMEFRAMES: dict[str, int] = {
+    "1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440, "1w": 10080, "15d": 21600,
+}
+#: What ``report_format`` may name; the JSON data file is written whatever it says.
+ReportFormat = Literal["markdown", "html", "json"]
+Timeframe = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "15d"]
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """``[environment]``: the executor refuses to exist unless mode is ``testnet``."""
+
+    mode: Mode = "paper"
+    #: Default for ``--testnet-dry-run``: check limits only, never start a session.
+    testnet_dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ExchangeConfig:
+    """``[exchange.NAME]``, a Kraken-compatible endpoint (``kraken_testnet`` unless
+    ``default_exchange`` says otherwise). Keys live in the environment, never in the file."""
+
+    enabled: bool = True
+    base_url: str = "https://api.kraken.com"
+    api_key_env_var: str = "KRAKEN_TESTNET_API_KEY"
+    api_secret_env_var: str = "KRAKEN_TESTNET_API_SECRET"
+    #: AddOrder carries ``validate=true``: Kraken checks the order and does not place it.
+    validate_only: bool = True
+    #: Turning validate_only off places real orders; it needs this second, explicit switch.
+    allow_live_orders: bool = False
+    timeout_seconds: float = positive(30.0)
+    max_retries: int = non_negative(3)
+    rate_limit_ms: int = non_negative(1000)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.validate_only and not self.allow_live_orders:
+            yield "validate_only", "false places real orders; set allow_live_orders = true as well to confirm"
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """``[testnet_session]``: polling and the paper account that simulates fills."""
+
+    enabled: bool = True
+    #: The ``[exchange.NAME]`` block the profiles use.
+    default_exchange: str = "kraken_testnet"
+    symbol: str = "BTC/EUR"
+    timeframe: Timeframe = "1m"
+    poll_interval_seconds: float = positive(60.0)
+    warmup_candles: int = positive(200)
+    start_balance: Decimal = positive(Decimal("10000"))
+    position_fraction: Decimal = fraction(Decimal("0.1"))
+    fee_rate: Decimal = non_negative(Decimal("0.0026"))
+    slippage_bps: Decimal = non_negative(Decimal("5"))
+    #: A Kraken OHLCVT CSV the simulator serves as its pair's history (a profile's own wins).
+    simulator_data: Path | None = None
+
+
+@dataclass(frozen=True)
+class RiskLimitsConfig:
+    """``[live_risk_limits]``: checked by the executor before every API call."""
+
+    enabled: bool = True
+    max_order_notional: Decimal = positive(Decimal("1000"))
+    max_total_exposure_notional: Decimal = positive(Decimal("5000"))
+    max_orders_per_minute: int = positive(10)
+    max_daily_loss_abs: Decimal = positive(Decimal("500"))
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """``[testnet_limits.run]``: the most one run may plan."""
+
+    max_notional_per_run: Decimal = positive(Decimal("1000"))
+    max_trades_per_run: int = positive(50)
+    max_duration_minutes: int = positive(240)
+
+
+@dataclass(frozen=True)
+class DailyLimits:
+    """``[testnet_limits.daily]``: the most all runs of one UTC day may spend together."""
+
+    max_notional_per_day: Decimal = positive(Decimal("5000"))
+    max_trades_per_day: int = positive(200)
+
+
+@dataclass(frozen=True)
+class SymbolPolicy:
+    """``[testnet_limits.symbols]``: the whitelist, and daily caps per symbol
+    (``{ "BTC/EUR" = 3000.0 }``; a symbol without one is held by the daily totals only)."""
+
+    allowed: tuple[str, ...] = ("BTC/EUR", "ETH/EUR")
+    max_notional_per_day: Mapping[str, Any] = field(default_factory=dict)
+    max_trades_per_day: Mapping[str, Any] = field(default_factory=dict)
+
+    def notional_cap(self, symbol: str) -> Decimal | None:
+        cap = self.max_notional_per_day.get(symbol)
+        return None if cap is None else Decimal(repr(cap) if isinstance(cap, float) else str(cap))
+
+    def trades_cap(self, symbol: str) -> int | None:
+        return self.max_trades_per_day.get(symbol)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.allowed:
+            yield "allowed", "expected at least one symbol, found an empty list"
+        for key, whole in (("max_notional_per_day", False), ("max_trades_per_day", True)):
+            for symbol, cap in getattr(self, key).items():
+                ok = (isinstance(cap, int) if whole else isinstance(cap, (int, float))) and not isinstance(cap, bool)
+                if symbol not in self.allowed:
+                    yield f"{key}.{symbol}", f"expected a symbol in allowed ({', '.join(self.allowed)}), found {symbol!r}"
+                elif not ok or not cap > 0 or cap != cap or cap == float("inf"):
+                    yield f"{key}.{symbol}", f"expected {'a whole number' if whole else 'a number'} > 0, found {cap!r}"
+
+
+@dataclass(frozen=True)
+class OrchestrationConfig:
+    """``[testnet_orchestration]``: where runs, reports and the usage ledger live."""
+
+    runs_base_dir: Path = Path("test_runs")
+    reports_dir: Path = Path("reports")
+    #: The ledger is ``<usage_base_dir>/usage/usage_YYYY-MM-DD.json``.
+    usage_base_dir: Path = Path("test_results")
+    auto_generate_report: bool = True
+    #: One format or a list of them.
+    report_format: ReportFormat | tuple[ReportFormat, ...] = "markdown"
+    usage_retention_days: int = positive(30)
+    #: ``postgresql://user@host/db``: the ledger in PostgreSQL, shared by the desk's machines
+    #: (env ``PEAK_TESTNET_LEDGER_URL`` wins); unset, the JSON files under usage_base_dir.
+    ledger: str | None = None
+
+    @property
+    def report_formats(self) -> tuple[str, ...]:
+        chosen = (self.report_format,) if isinstance(self.report_format, str) else self.report_format
+        return tuple(dict.fromkeys(chosen))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.report_formats:
+            yield "report_format", "expected at least one of 'markdown', 'html', 'json', found an empty list"
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """``[testnet_alerts]``: which run-log events the monitor and the report flag."""
+
+    risk_denial: bool = True
+    exchange_rejection: bool = True
+    limit_reached: bool = True
+    run_failed: bool = True
+    #: A finished run whose max drawdown (a fraction of the peak) exceeds this is flagged.
+    max_drawdown_pct: float = fraction(0.05)
+
+
+#: Dotted TOML table name -> (attribute of DeskConfig, dataclass). One source of truth.
+SECTIONS: dict[str, tuple[str, type]] = {
+    "environment": ("environment", EnvironmentConfig),
+    "exchange.kraken_testnet": ("exchange", ExchangeConfig),
+    "testnet_session": ("session", SessionConfig),
+    "live_risk_limits": ("risk", RiskLimitsConfig),
+    "testnet_limits.run": ("run_limits", RunLimits),
+    "testnet_limits.daily": ("daily_limits", DailyLimits),
+    "testnet_limits.symbols": ("symbols", SymbolPolicy),
+    "testnet_orchestration": ("orchestration", OrchestrationConfig),
+    "testnet_alerts": ("alerts", AlertsConfig),
+}
+PROFILES_TABLE = "testnet_profiles"
+#: The exchange block profiles use unless ``default_exchange`` names another ``[exchange.NAME]``.
+DEFAULT_EXCHANGE = "kraken_testnet"
+EXCHANGE_TABLE = f"exchange.{DEFAULT_EXCHANGE}"
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    path: Path
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    risk: RiskLimitsConfig = field(default_factory=RiskLimitsConfig)
+    run_limits: RunLimits = field(default_factory=RunLimits)
+    daily_limits: DailyLimits = field(default_factory=DailyLimits)
+    symbols: SymbolPolicy = field(default_factory=SymbolPolicy)
+    orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    #: ``[testnet_profiles.NAME]`` tables, validated by the profiles module.
+    profile_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def load_config(path: Path, base_dir: Path) -> DeskConfig:
+    """Parse ``path``; relative paths inside it are anchored at ``base_dir`` (the rootdir)."""
+    shown = display(path, base_dir)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(shown, "config file not found (set --testnet-config or ini testnet_config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(shown, f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, f"invalid TOML: {exc}") from None
+
+    sections: dict[str, Any] = {}
+    exchanges: dict[str, ExchangeConfig] = {}
+    profile_tables: dict[str, Mapping[str, Any]] = {}
+    for name, table in _tables(shown, raw):
+        if name == PROFILES_TABLE:
+            for profile, body in table.items():
+                if not isinstance(body, dict):
+                    raise ConfigError(f"{shown}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
+                profile_tables[profile] = body
+            continue
+        attr, cls = SECTIONS.get(name, SECTIONS[EXCHANGE_TABLE])
+        try:
+            section: Any = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}",  # type: ignore[misc]
+                                 base_dir=base_dir)
+        except InputError as exc:
+            raise ConfigError(exc.where, exc.message) from None
+        for key, problem in getattr(section, "problems", lambda: ())():
+            raise ConfigError(f"{shown}: {name}.{key}", problem)
+        if attr == "exchange":
+            exchanges[name.split(".", 1)[1]] = section
+        else:
+            sections[attr] = section
+    sections["exchange"] = chosen_exchange(shown, sections.get("session", SessionConfig()), exchanges)
+    return DeskConfig(path=path, profile_tables=profile_tables, **sections)
+
+
+def chosen_exchange(shown: str, session: SessionConfig, exchanges: Mapping[str, ExchangeConfig]) -> ExchangeConfig:
+    """``[testnet_session] default_exchange`` names the ``[exchange.NAME]`` block the
+    profiles use; without any block, ``kraken_testnet`` with the documented defaults."""
+    name = session.default_exchange
+    for unused in (n for n in exchanges if n not in (name, DEFAULT_EXCHANGE)):
+        hint = closest(f"exchange.{unused}", list(dict.fromkeys([f"exchange.{name}", EXCHANGE_TABLE])))
+        if hint:  # an unused block that looks like a misspelt one: the settings would silently not apply
+            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
+                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange names it)")
+    if name in exchanges or (not exchanges and name == DEFAULT_EXCHANGE):
+        return exchanges.get(name, ExchangeConfig())
+    defined = ", ".join(f"[exchange.{n}]" for n in exchanges) or f"none (only {DEFAULT_EXCHANGE}'s defaults)"
+    raise ConfigError(f"{shown}: testnet_session.default_exchange",
+                      f"unknown exchange {name!r}{closest(name, list(exchanges))}; the config defines {defined}")
+
+
+def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Yield (dotted name, table) for each known section; anything else is an error."""
+    known = [*SECTIONS, PROFILES_TABLE]
+    groups = {name.split(".")[0] for name in SECTIONS if "." in name}
+    for key, value in raw.items():
+        candidates = [f"{key}.{sub}" for sub in value] if key in groups and isinstance(value, dict) else [key]
+        for name in candidates:
+            if name not in known and not name.startswith("exchange."):  # any [exchange.NAME] block
+                raise ConfigError(f"{shown}: {name}", f"unknown section{closest(name, known)}")
+            table = value if name == key else value[name.split(".", 1)[1]]
+            if not isinstance(table, dict):
+                raise ConfigError(f"{shown}: {name}", f"expected a table, found {table!r}")
+            yield name, table

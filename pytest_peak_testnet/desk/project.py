@@ -1,0 +1,143 @@
+"""The session-wide objects of one pytest run, built once from the options and the config.
+
+pytest's custom items get no fixtures, so everything an item needs lives here, in
+``config.stash``; the session fixtures hand the same objects to Python tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from ..activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk
+from ..errors import InputError, ProfileError
+from ..exchange.credentials import Credentials
+from ..trading.strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
+from .config import DeskConfig, load_config
+from .ledgers import open_ledger
+from .limits import LimitsController
+from .profiles import Profile, apply_overrides, load_profiles, select
+from .usage import Ledger
+
+STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
+
+
+@dataclass
+class Desk:
+    root: Path
+    config: DeskConfig
+    #: Every profile by name, overrides applied.
+    profiles: dict[str, Profile]
+    #: Names from ``--testnet-profile``; None when the option was not given.
+    selected: list[str] | None
+    profiles_dir: Path
+    ledger: Ledger
+    limits: LimitsController
+    dry_run: bool
+    on_blocked: OnBlocked
+    cassettes_dir: Path
+    record_mode: str
+    #: Where requests go: ``--testnet-base-url``, else the config's base_url.
+    base_url: str
+    #: ``--testnet-simulator``: each recording gets a fresh simulator of its own.
+    simulator: bool
+    strategies: dict[str, type[Strategy]]
+    #: ``--testnet-simulator-data``: market history (a Kraken OHLCVT CSV) for the simulator.
+    simulator_data: Path | None = None
+    by_source: dict[Path, list[Profile]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[Path, list[Profile]] = defaultdict(list)
+        for profile in self.profiles.values():
+            grouped[profile.source].append(profile)
+        self.by_source = dict(grouped)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        """The keys from the environment variables the config names, read and checked once
+        (a ``CredentialsError`` naming the variable is raised again on each access)."""
+        exchange = self.config.exchange
+        return Credentials.from_environment(exchange.api_key_env_var, exchange.api_secret_env_var)
+
+    def sources(self, names: list[str]) -> list[Path]:
+        """The files that define these profiles, each once, in the order of the names."""
+        return list(dict.fromkeys(self.profiles[name].source for name in names))
+
+
+def open_desk(config: pytest.Config) -> Desk | None:
+    """Build the desk, or None when this run is not a desk's (``activation.active``).
+
+    Raises ``pytest.UsageError`` with the one-line message of any bad input."""
+    if DESK in config.stash:
+        return config.stash[DESK]
+    found = active(config)
+    if found is None:
+        return None
+    path, holds_desk = found
+    root = config.rootpath
+    profiles_dir = root / (config.getini("testnet_profiles_dir") or DEFAULT_PROFILES_DIR)
+    try:
+        if not holds_desk and path.exists():
+            raise not_a_desk(path, root)
+        desk_config = load_config(path, root)
+        profiles = load_profiles(profiles_dir, desk_config, root)
+        names = profile_names(config.getoption("testnet_profile") or [])
+        select(profiles, names)
+        overrides = config.getoption("testnet_override") or []
+        targets = set(names) or set(profiles)  # overrides change the selected profiles only
+        profiles = {name: apply_overrides(p, overrides, root) if name in targets else p
+                    for name, p in profiles.items()}
+        known_strategies = strategies(config)
+        for profile in profiles.values():  # a bad strategy name or param is a config error too
+            make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
+        ledger = open_ledger(desk_config.orchestration)
+    except InputError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    limits = LimitsController(desk_config.run_limits, desk_config.daily_limits, desk_config.symbols, ledger)
+    desk = Desk(
+        root=root,
+        config=desk_config,
+        profiles=profiles,
+        selected=names if config.getoption("testnet_profile") else None,
+        profiles_dir=profiles_dir,
+        ledger=ledger,
+        limits=limits,
+        dry_run=config.getoption("testnet_dry_run") or desk_config.environment.testnet_dry_run,
+        on_blocked=config.getoption("testnet_on_blocked") or config.getini("testnet_on_blocked") or "skip",
+        cassettes_dir=root / (config.getini("testnet_cassettes_dir") or DEFAULT_CASSETTES_DIR),
+        record_mode=config.getoption("testnet_record_mode") or config.getini("testnet_record_mode") or "none",
+        base_url=config.getoption("testnet_base_url") or desk_config.exchange.base_url,
+        simulator=bool(config.getoption("testnet_simulator") or config.getoption("testnet_simulator_data")),
+        strategies=known_strategies,
+        simulator_data=None if config.getoption("testnet_simulator_data") is None
+        else Path(config.getoption("testnet_simulator_data")).resolve(),
+    )
+    config.stash[DESK] = desk
+    return desk
+
+
+def profile_names(options: list[str]) -> list[str]:
+    """``--testnet-profile a,b --testnet-profile c``; an empty name is a mistake, not "none"."""
+    names = [name.strip() for option in options for name in option.split(",")]
+    for option in options:
+        if not all(name.strip() for name in option.split(",")):
+            raise ProfileError("--testnet-profile", f"empty profile name in {option!r}; "
+                               "name one or more profiles (pytest --testnet-list shows them)")
+    return names
+
+
+def strategies(config: pytest.Config) -> dict[str, type[Strategy]]:
+    """Built-ins, then entry points, then ``pytest_peak_testnet_strategies`` hooks."""
+    found = dict(BUILTIN_STRATEGIES)
+    for entry in entry_points(group=STRATEGY_ENTRY_POINTS):
+        cls = entry.load()
+        found[cls.name] = cls
+    for result in config.hook.pytest_peak_testnet_strategies():
+        for cls in result or ():
+            found[cls.name] = cls
+    return found

@@ -1,0 +1,39 @@
+"""Telling the project's simulator from an exchange: by asking, never by the address.
+
+Only the simulator answers ``GET /_sim/hello`` with its name and version. Any other server,
+on loopback or not (a proxy to Kraken, a mock, a recorder), is an exchange: the session
+waits on the wall clock, keeps the real rate limit, and the run spends budget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+
+HELLO_PATH = "/_sim/hello"
+SIMULATOR_NAME = "pytest-peak-testnet simulator"
+#: The handshake is one small request to a server the run is about to use anyway.
+HELLO_TIMEOUT_SECONDS = 2.0
+
+
+def hello() -> dict[str, Any]:
+    """What the simulator answers."""
+    return {"simulator": SIMULATOR_NAME, "version": __version__}
+
+
+def simulator_version(base_url: str) -> str | None:
+    """The simulator's version if ``base_url`` is the project's simulator, else None."""
+    import requests
+
+    from .kraken import environment_session
+
+    url = base_url.rstrip("/") + HELLO_PATH
+    try:
+        with environment_session(url) as session:
+            answer = session.get(url, timeout=HELLO_TIMEOUT_SECONDS)
+            data = answer.json() if answer.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) and data.get("simulator") == SIMULATOR_NAME else None
+    return version if isinstance(version, str) else None

@@ -1,0 +1,44 @@
+"""``python -m pytest_peak_testnet.simulator [--port N] [--seed N] [--speed X]``: serve until Ctrl-C.
+
+The first line printed is the URL alone, so a script can read it and point a client there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Sequence
+
+from .clock import DEFAULT_START_TIME
+from .exchange import TIERS
+from .server import Simulator
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pytest_peak_testnet.simulator",
+                                     description="A Kraken-compatible exchange simulator on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the price paths and txids (default 0)")
+    parser.add_argument("--speed", type=float, default=0.0,
+                        help="simulated seconds per wall second; 0 (default) moves only on POST /_sim/advance")
+    parser.add_argument("--start-time", type=float, default=DEFAULT_START_TIME, help="simulated unix time at start")
+    parser.add_argument("--tier", choices=sorted(TIERS), help="enforce Kraken's rate counter for this tier")
+    args = parser.parse_args(argv)
+    sim = Simulator(seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port, tier=args.tier)
+    try:
+        sim.start()
+    except OSError as exc:
+        parser.exit(1, f"{parser.prog}: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n")
+    try:
+        print(sim.url, flush=True)
+        print(f"api key {sim.exchange.api_key}, secret {sim.exchange.api_secret} (simulator-only credentials); "
+              "Ctrl-C stops", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""One testnet session: candles in, signals out, orders through the guarded executor.
+
+Validate-only orders never fill, so fills are simulated on a paper account: an accepted
+order fills at the *next* candle's open (the first price the market offers after the
+decision, so there is no look-ahead), with slippage and fees. With live orders
+(``validate_only = false`` and ``allow_live_orders = true``) nothing is invented: each
+placed order is queried back (QueryOrders with its trades, then QueryTrades) right after it
+is placed and at every candle until it is closed, and the account books the exchange's own
+fills: its volumes, prices, costs and fees. Time is the exchange's:
+the session stops when the server clock passes the planned duration, and the clock only
+decides how waiting happens (real, instant in a replay, or by advancing the simulator).
+
+What a candle does is ``Trader``'s job, shared by the session and by ``backtest``, which
+runs the same logic over a list of candles with no exchange (the reference tests compare
+it with independent backtesters). The rules:
+
+- An order goes out only on a candle that has a next one to fill it. On the last candle a
+  position still open is closed at that candle's close when the profile says
+  ``close_at_end``; otherwise it is reported as open, with its unrealized PnL.
+- A buy is sent only when the run's caps leave room for it *and* for the sell that closes
+  it: two trades, and its notional plus ``SELL_HEADROOM`` times it for the sell. A sell that
+  closes the position is never held back. When a buy does not fit, the session ends
+  (``RUN_MAX_TRADES_REACHED`` / ``RUN_MAX_NOTIONAL_REACHED``): it is flat then.
+- A trade is an order the exchange accepted; the notional is the filled notional (volume
+  times fill price, fees apart). An accepted order not filled yet counts at its order
+  price. The run's caps, the ledger and the reports all use these two figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ..desk.config import TIMEFRAMES, SessionConfig
+from ..desk.profiles import Profile
+from ..exchange.clock import Clock
+from ..exchange.kraken import KrakenTestnetClient
+from ..exchange.kraken_wire import PairInfo
+from ..reporting.runlog import RunLog
+from .bounds import Bounds
+from .exact import BOOKS, RATIOS, ZERO, exact, plain
+from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
+from .market import Candle
+from .paper import Metrics, OrderTally, PaperAccount
+from .risk import RiskState
+from .strategies import Strategy
+
+DURATION_ELAPSED = "DURATION_ELAPSED"
+#: Kraken order statuses after which no more fills can come.
+FINAL_STATUSES = frozenset({"closed", "canceled", "expired"})
+#: The sell that closes a position may be worth this much more than the buy that opened it
+#: (a 5 % rise) and still fit the run's notional.
+SELL_HEADROOM = Decimal("1.05")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    time: int
+    side: str
+    by: str
+    reason: str
+
+
+class Trader:
+    """The decisions of one run, candle by candle, and the paper account they trade on.
+
+    ``on_candle`` fills what was accepted on the previous candle, marks the account, asks
+    the strategy and returns an order to send, a stop reason, or None. The caller sends the
+    order and calls ``accepted`` if the exchange took it."""
+
+    def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, pair: PairInfo,
+                 max_order_notional: Decimal, simulate_fills: bool = True) -> None:
+        self.profile = profile
+        #: False with live orders: the exchange's fills are booked through ``paper.record``.
+        self.simulate_fills = simulate_fills
+        self.strategy = strategy
+        self.pair = pair
+        self.paper = PaperAccount(settings, Decimal(1).scaleb(-pair.lot_decimals))
+        #: A buy is sized to position_fraction of equity, but never past the risk limit per
+        #: order nor past an even share of the run's notional among the round trips its
+        #: trades allow, so that a run can use all its trades.
+        trips = profile.max_trades // 2
+        share = RATIOS.divide(profile.max_notional, trips * (1 + SELL_HEADROOM)) if trips else ZERO
+        self.order_cap = min(max_order_notional, share)
+        self.trades = 0
+        self.candles = 0
+        self._pending: OrderRequest | None = None
+        #: Placed orders the exchange has not closed yet, by txid (live orders only).
+        self.placed: dict[str, OrderRequest] = {}
+        #: Orders whose answer was lost and that no lookup confirmed: counted as spent.
+        self.unknown: list[OrderRequest] = []
+
+    @property
+    def spent_notional(self) -> Decimal:
+        """Filled notional, plus accepted orders not filled (or not closed) yet at their
+        order price: conservative while the exchange has not said what they cost."""
+        total = self.paper.notional
+        for order in ([self._pending] if self._pending else []) + list(self.placed.values()) + self.unknown:
+            total = BOOKS.add(total, order.notional)
+        return total
+
+    def warm(self, candle: Candle) -> None:
+        """A candle from before the start: history for the strategy, never an order."""
+        self.strategy.on_candle(candle)
+
+    def on_candle(self, candle: Candle, last: bool) -> OrderRequest | str | None:
+        """``last``: no candle will follow this one within the run, so nothing could fill
+        an order sent now."""
+        self.candles += 1
+        paper = self.paper
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            paper.fill(pending.side, pending.volume, candle.open, candle.time)
+        paper.mark(candle.close, candle.time)
+        signal = self.strategy.on_candle(candle)
+        position = paper.position
+        if last:
+            if self.profile.close_at_end and position:
+                return OrderRequest("sell", position, candle.close, candle.time, at_close=True)
+            return None
+        if signal == "sell" and position:
+            return OrderRequest("sell", position, candle.close, candle.time)
+        if signal == "buy" and not position:
+            return self._buy(candle)
+        return None
+
+    def _buy(self, candle: Candle) -> OrderRequest | str | None:
+        paper, pair, p = self.paper, self.pair, self.profile
+        price = candle.close
+        volume = min(paper.size(price), paper.lots(RATIOS.divide(self.order_cap, paper.slipped("buy", price))))
+        if not volume or volume < pair.ordermin or (pair.costmin is not None and volume * price < pair.costmin):
+            return None  # too small for the exchange: no order, and the run goes on
+        if self.trades + 2 > p.max_trades:
+            return f"RUN_MAX_TRADES_REACHED ({self.trades} of {p.max_trades} trades used; a buy needs 2 left)"
+        estimate = BOOKS.multiply(volume, paper.slipped("buy", price))
+        needed = BOOKS.multiply(estimate, 1 + SELL_HEADROOM)
+        spent = self.spent_notional
+        if spent + needed > p.max_notional:
+            return (f"RUN_MAX_NOTIONAL_REACHED ({spent:.2f} used + {needed:.2f} for a buy and its sell "
+                    f"> {p.max_notional:.2f})")
+        return OrderRequest("buy", volume, price, candle.time)
+
+    def accepted(self, order: OrderRequest, txids: tuple[str, ...] = ()) -> None:
+        """The exchange took ``order``. Simulated, it fills at the next open (or now at this
+        close); placed, it waits in ``placed`` for the exchange's fills."""
+        self.trades += 1
+        if not self.simulate_fills:
+            self.placed.update(dict.fromkeys(txids, order))
+        elif order.at_close:
+            self.paper.fill(order.side, order.volume, order.price, order.time)
+            self.paper.mark(order.price, order.time)  # the close's fee and slippage show in the curve
+        else:
+            self._pending = order
+
+    def possibly_placed(self, order: OrderRequest) -> None:
+        """The exchange may have taken ``order``: it counts as a trade and as spent, and is
+        not booked on the account (nothing says it filled)."""
+        self.trades += 1
+        self.unknown.append(order)
+
+    def metrics(self, tally: OrderTally) -> Metrics:
+        return self.paper.metrics(tally)
+
+
+def backtest(candles: Iterable[Candle], profile: Profile, strategy: Strategy, settings: SessionConfig,
+             pair: PairInfo, max_order_notional: Decimal) -> Metrics:
+    """Run ``Trader`` over ``candles`` with no exchange: the first ``warmup_candles`` are
+    history, every order is accepted. The same decisions and books as a session's."""
+    rows = list(candles)
+    warmup = min(settings.warmup_candles, len(rows))
+    trader = Trader(profile, strategy, settings, pair, max_order_notional)
+    tally = OrderTally()
+    for candle in rows[:warmup]:
+        trader.warm(candle)
+    for index in range(warmup, len(rows)):
+        step = trader.on_candle(rows[index], last=index == len(rows) - 1)
+        if isinstance(step, str):
+            break
+        if step is not None:
+            tally.sent += 1
+            tally.accepted += 1
+            trader.accepted(step)
+    return trader.metrics(tally)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    profile: str
+    strategy: str
+    symbol: str
+    #: The quote currency every money figure is in.
+    currency: str
+    timeframe: str
+    validate_only: bool
+    started_at: int
+    ended_at: int
+    candles: int
+    stop_reason: str
+    #: What the exchange accepted: this is what the ledger settles.
+    spent_notional: Decimal
+    spent_trades: int
+    metrics: Metrics
+    rejections: tuple[Rejection, ...]
+    log_path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe (exact decimal strings): it crosses from xdist workers on the report."""
+        return {
+            "profile": self.profile, "strategy": self.strategy, "symbol": self.symbol, "currency": self.currency,
+            "timeframe": self.timeframe, "validate_only": self.validate_only, "started_at": self.started_at,
+            "ended_at": self.ended_at, "candles": self.candles, "stop_reason": self.stop_reason,
+            "spent_notional": exact(self.spent_notional), "spent_trades": self.spent_trades,
+            "metrics": self.metrics.to_dict(), "rejections": plain([vars(r) for r in self.rejections]),
+            "log_path": str(self.log_path),
+        }
+
+
+class Session:
+    """Runs a profile once. ``spent_notional``/``spent_trades`` are kept current, so what a
+    failed or interrupted run used can still be settled."""
+
+    def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, max_order_notional: Decimal,
+                 client: KrakenTestnetClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog) -> None:
+        self.profile = profile
+        self.strategy = strategy
+        self.settings = settings
+        self.max_order_notional = max_order_notional
+        self.client = client
+        self.executor = executor
+        self.clock = clock
+        self.log = log
+        self.rejections: list[Rejection] = []
+        self._trader: Trader | None = None
+        self._booked: set[str] = set()  # trade ids already in the account
+        self.bounds = Bounds(profile.duration_minutes * 60, settings.poll_interval_seconds, clock.monotonic)
+
+    @property
+    def spent_notional(self) -> Decimal:
+        return ZERO if self._trader is None else self._trader.spent_notional
+
+    @property
+    def spent_trades(self) -> int:
+        return 0 if self._trader is None else self._trader.trades
+
+    @property
+    def unknown_orders(self) -> int:
+        """Orders counted in ``spent_*`` whose answer was lost (see ``Trader.unknown``)."""
+        return 0 if self._trader is None else len(self._trader.unknown)
+
+    def run(self) -> SessionResult:
+        p, interval = self.profile, TIMEFRAMES[self.profile.timeframe] * 60
+        started = self.client.server_time()
+        end = started + p.duration_minutes * 60
+        pair = self.client.pair_info(p.symbol)
+        trader = self._trader = Trader(p, self.strategy, self.settings, pair, self.max_order_notional,
+                                       simulate_fills=self.executor.validate_only)
+        self.log.write("run_started", started, profile=p.name, strategy=p.strategy, symbol=p.symbol,
+                       timeframe=p.timeframe, duration_minutes=p.duration_minutes, max_notional=p.max_notional,
+                       max_trades=p.max_trades, validate_only=self.executor.validate_only)
+        page = self.client.ohlc(p.symbol, interval // 60)
+        warmup = page.candles[-self.settings.warmup_candles:]
+        for candle in warmup:
+            trader.warm(candle)
+        last_time = warmup[-1].time if warmup else 0
+        since, now, stop = page.last, started, None
+        while stop is None:
+            self.clock.sleep(self.settings.poll_interval_seconds)
+            now = self.client.server_time()
+            self.bounds.poll(now)
+            page = self.client.ohlc(p.symbol, interval // 60, since=since)
+            since = page.last
+            for candle in page.candles:
+                if candle.time <= last_time or candle.time + interval > end:
+                    continue  # seen already, or closes after the session's end
+                last_time = candle.time
+                stop = self._on_candle(trader, candle, last=candle.time + 2 * interval > end)
+                if stop:
+                    break
+            if stop is None and now >= end:
+                stop = DURATION_ELAPSED
+        metrics = trader.metrics(self.executor.tally)
+        result = SessionResult(
+            profile=p.name, strategy=p.strategy, symbol=p.symbol, currency=pair.symbol.split("/")[-1],
+            timeframe=p.timeframe, validate_only=self.executor.validate_only, started_at=started, ended_at=now,
+            candles=trader.candles, stop_reason=stop, spent_notional=trader.spent_notional,
+            spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path)
+        self.log.write("run_finished", now, stop_reason=stop, spent_notional=result.spent_notional,
+                       spent_trades=trader.trades, metrics=metrics.to_dict())
+        return result
+
+    def _on_candle(self, trader: Trader, candle: Candle, last: bool) -> str | None:
+        """A stop reason when the run's own caps end it."""
+        fills = trader.paper.fills
+        logged = len(fills)
+        self._book_exchange_fills(trader)
+        step = trader.on_candle(candle, last)
+        if isinstance(step, str):
+            self.log.write("limit_reached", candle.time, reason=step)
+        elif step is not None:
+            paper = trader.paper
+            state = RiskState(exposure=BOOKS.multiply(paper.position, candle.close), daily_loss=paper.daily_loss)
+            outcome: Outcome = self.executor.submit(step, state)
+            if outcome.accepted:
+                trader.accepted(step, outcome.txids)
+                if not trader.simulate_fills:
+                    self._book_exchange_fills(trader)
+                    if step.at_close:
+                        trader.paper.mark(candle.close, candle.time)
+            elif outcome.status == "unknown":
+                trader.possibly_placed(step)
+            else:
+                self.rejections.append(Rejection(step.time, step.side, outcome.by or "?", outcome.reason or ""))
+        for fill in fills[logged:]:
+            self.log.write("fill", fill.time, side=fill.side, volume=fill.volume, price=fill.price,
+                           notional=fill.notional, fee=fill.fee, realized_pnl=fill.realized_pnl, trade=fill.trade)
+        return step if isinstance(step, str) else None
+
+    def _book_exchange_fills(self, trader: Trader) -> None:
+        """Live orders: ask the exchange what became of the placed orders, book their new
+        fills in the order they happened, and forget the orders it has closed."""
+        if not trader.placed:
+            return
+        orders = self.client.query_orders(trader.placed, trades=True)
+        new = [trade for info in orders.values() for trade in info.trades if trade not in self._booked]
+        if new:
+            trades = self.client.query_trades(new)
+            for trade in sorted(trades.values(), key=lambda t: (t.time, t.txid)):
+                side: Literal["buy", "sell"] = "buy" if trade.side == "buy" else "sell"
+                trader.paper.record(side, trade.volume, trade.price, trade.cost, trade.fee, int(trade.time),
+                                    trade=trade.txid)
+                self._booked.add(trade.txid)
+        for txid, info in orders.items():
+            if info.status in FINAL_STATUSES:
+                del trader.placed[txid]
