@@ -26,8 +26,8 @@ strategy: {strategy}
 symbol: BTC/EUR
 timeframe: 1m
 duration_minutes: {minutes}
-max_notional: 500.0
-max_trades: 20
+max_notional: {notional}
+max_trades: {trades}
 params:
 {params}
 """
@@ -109,10 +109,14 @@ def pytest_runtest_logreport(report):
 
 
 def bench_project(dest: Path, profiles: dict[str, str], durations: bool = False) -> Path:
-    """A desk whose limits let a 24 h profile run; ``profiles`` maps name to YAML text.
+    """A desk whose limits let a 24 h profile trade all day (a run that stopped at a limit
+    would measure less than its duration); ``profiles`` maps name to YAML text.
     ``durations``: a conftest records each call phase's exact duration (``call_durations``)."""
     config = (ROOT / "config" / "config.toml").read_text(encoding="utf-8")
     config = re.sub(r"(?m)^(max_duration_minutes\s*=\s*)\d+", r"\g<1>1440", config)
+    config = re.sub(r"(?m)^(max_notional_per_(?:run|day)\s*=\s*)[\d.]+", r"\g<1>10000000.0", config)
+    config = re.sub(r"(?m)^(max_trades_per_(?:run|day)\s*=\s*)\d+", r"\g<1>1000000", config)
+    config = re.sub(r"(?m)^max_(?:notional|trades)_per_day\s*=\s*\{.*\}\n", "", config)  # per-symbol caps
     config = config.split("[testnet_profiles.", 1)[0]  # only the generated profiles
     (dest / "config").mkdir(parents=True)
     (dest / "config" / "config.toml").write_text(config, encoding="utf-8")
@@ -132,7 +136,9 @@ def call_durations(project: Path, profile: str) -> list[float]:
 
 
 def ma_profile(minutes: int, fast: int = 5, slow: int = 20) -> str:
-    return PROFILE.format(strategy="ma_crossover", minutes=minutes, params=f"  fast: {fast}\n  slow: {slow}")
+    """Room for a trade on every candle, so only the duration ends the run."""
+    return PROFILE.format(strategy="ma_crossover", minutes=minutes, notional=f"{100.0 * minutes}", trades=minutes,
+                          params=f"  fast: {fast}\n  slow: {slow}")
 
 
 def pytest_project(dest: Path, text: str) -> Path:

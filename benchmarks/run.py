@@ -93,7 +93,9 @@ def growth(runner: Runner, work: Path, size: Size, bare_rss: float) -> list[Row]
     project = bench_project(work / "growth", {names[h]: ma_profile(60 * h) for h in size.hours}, durations=True)
     requests, seconds, rss = {}, {}, {}
     for h, name in names.items():
-        runner.pytest(project, "--testnet-profile", name, "--testnet-record-mode=all", "--testnet-simulator")
+        recorded = runner.pytest(project, "--testnet-profile", name, "--testnet-record-mode=all", "--testnet-simulator")
+        if f"{name}: DURATION_ELAPSED" not in recorded.output:  # growth is only measured over full durations
+            raise SystemExit(f"benchmark: {name} stopped before its duration:\n{recorded.output}")
         text = (project / "cassettes" / f"{name}.json").read_text(encoding="utf-8")
         requests[h] = len(json.loads(text)["interactions"])
     for h, name in names.items():
