@@ -19,8 +19,15 @@ RATIOS = Context(prec=34)
 
 
 def exact(value: Decimal) -> str:
-    """The exact value without trailing zeros or an exponent: ``10007.999``, ``100``."""
-    return f"{value.normalize(BOOKS):f}" if value.is_finite() else str(value)
+    """The exact value without trailing zeros or an exponent: ``10007.999``, ``100``.
+
+    ``str`` already gives that text for most amounts (Kraken's strings and sums of them),
+    at a tenth of the cost of normalizing: it is taken when it has no exponent and no
+    trailing fractional zero. Run logs write an amount per field of every order event."""
+    text = str(value)
+    if not value.is_finite() or ("E" not in text and not ("." in text and text[-1] == "0")):
+        return text
+    return f"{value.normalize(BOOKS):f}"
 
 
 def plain(value: Any) -> Any:

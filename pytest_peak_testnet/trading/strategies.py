@@ -93,7 +93,8 @@ class MaCrossover(Strategy):
     so a tie stays a tie however long the run.
     """
 
-    __slots__ = ("_count", "_fast", "_fast_ring", "_fast_side", "_side", "_slow", "_slow_ring", "_slow_side")
+    __slots__ = ("_count", "_factors", "_fast", "_fast_ring", "_fast_side", "_side", "_slow", "_slow_ring",
+                 "_slow_side")
     name = "ma_crossover"
 
     @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class MaCrossover(Strategy):
         self._slow = params.slow
         # Each close enters the fast sum as close * slow and the slow sum as close * fast, so
         # the two sums compare directly (fast_sum / fast vs slow_sum / slow, cross-multiplied);
-        # one ring of the last ``slow`` closes for each serves both windows.
+        # one ring of the last ``slow`` closes for each serves both windows. The factors are
+        # Decimals: a Decimal times an int converts the int on every candle.
+        self._factors = (Decimal(params.slow), Decimal(params.fast))
         self._fast_ring = [ZERO] * params.slow
         self._slow_ring = [ZERO] * params.slow
         self._count = 0
@@ -131,7 +134,8 @@ class MaCrossover(Strategy):
         close = candle.close
         fast, slow, count = self._fast, self._slow, self._count
         slot = count % slow
-        as_fast, as_slow = close * slow, close * fast
+        by_slow, by_fast = self._factors
+        as_fast, as_slow = close * by_slow, close * by_fast
         fast_side = self._fast_side + as_fast
         slow_side = self._slow_side + as_slow
         if count >= fast:
