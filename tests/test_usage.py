@@ -96,6 +96,23 @@ class _Yes:
     allowed = True
 
 
+def test_a_days_file_holds_one_run_per_line_and_a_settle_changes_only_its_line(tmp_path: Path) -> None:
+    ledger = UsageLedger(tmp_path, 30)
+    reservations = [ledger.reserve(f"p{i}", f"n::p{i}", "live", "10.50", 1, admit=lambda usage: _Yes())[1]
+                    for i in range(3)]
+    path = ledger.path_for(ledger.today())
+    before = path.read_text().splitlines()
+    assert reservations[1] is not None
+    ledger.settle(reservations[1], "4.20", 1, "passed")
+    after = path.read_text().splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert [json.loads(new.strip().rstrip(",")) for _, new in changed if "run_id" in new] == [
+        {**json.loads(changed[-1][0].strip().rstrip(",")), "status": "settled", "actual_notional": "4.2",
+         "actual_trades": 1, "ended_at": ledger.read().run_log[1].ended_at, "outcome": "passed"}]
+    data = json.loads(path.read_text())
+    assert data["notional_used"] == "4.2" and [run["profile"] for run in data["run_log"]] == ["p0", "p1", "p2"]
+
+
 def test_old_days_are_pruned(project: pytest.Pytester) -> None:
     usage = project.path / "test_results" / "usage"
     usage.mkdir(parents=True)

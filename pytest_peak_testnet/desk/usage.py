@@ -17,7 +17,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,7 +27,7 @@ from filelock import FileLock
 
 from ..atomic import atomic_write
 from ..errors import InputError
-from ..trading.exact import exact, plain
+from ..trading.exact import exact
 from . import processes
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,21 @@ class DayUsage:
             "runs": self.runs,
             "notional_reserved": exact(self.notional_reserved),
             "trades_reserved": self.trades_reserved,
-            "run_log": [plain(asdict(r)) for r in self.run_log],
+            "run_log": [{name: exact(value) if isinstance(value, Decimal) else value
+                         for name in RUN_FIELDS for value in (getattr(run, name),)} for run in self.run_log],
         }
+
+    def to_text(self) -> str:
+        """The day's file: its totals indented, then one run per line. A day's file is
+        rewritten whole on every reserve and settle, so this is what a busy day costs each
+        run; one line per run also keeps a day's diff to the runs that changed."""
+        data = self.to_json()
+        runs = data.pop("run_log")
+        head = json.dumps(data, indent=2)[: -len("\n}")]
+        if not runs:
+            return f'{head},\n  "run_log": []\n}}\n'
+        body = ",\n".join(f"    {json.dumps(run)}" for run in runs)
+        return f'{head},\n  "run_log": [\n{body}\n  ]\n}}\n'
 
 
 @dataclass(frozen=True)
@@ -387,7 +400,7 @@ class UsageLedger:
             self._write(usage)
 
     def _write(self, usage: DayUsage) -> None:
-        atomic_write(self.path_for(usage.day), json.dumps(usage.to_json(), indent=2) + "\n", durable=True)
+        atomic_write(self.path_for(usage.day), usage.to_text(), durable=True)
 
 
 def _decode(path: Path, day: date, text: str) -> DayUsage:
