@@ -141,6 +141,19 @@ def test_a_yaml_cassette_replays_like_its_json_twin(replay_project: pytest.Pytes
     assert results[1].ret == 0 and lines[0] == lines[1]
 
 
+def test_a_cassette_recorded_with_full_uris_still_replays(replay_project: pytest.Pytester) -> None:
+    """Cassettes recorded before URIs were stored relative to the base URL held the
+    simulator's address and port; they replay as they did, to the same baseline."""
+    path = replay_project.path / "cassettes" / "quick_smoke.json"
+    data = json.loads(path.read_text())
+    for interaction in data["interactions"]:
+        interaction["request"]["uri"] = "http://127.0.0.1:40589" + interaction["request"]["uri"]
+    path.write_text(json.dumps(data))
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*baselines: 1 matched*"])
+
+
 def test_a_cassette_must_be_json_or_yaml(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-override", "cassette=smoke.txt")
     assert error_lines(result) == ["ERROR: --testnet-override: cassette: expected a file name ending in "
