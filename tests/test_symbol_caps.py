@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import error_lines
+from conftest import error_lines, write_profile
 from pytest_peak_testnet import cli
 from pytest_peak_testnet.desk.usage import UsageLedger
 
@@ -50,6 +50,16 @@ def test_a_symbol_cap_blocks_a_run_with_its_reason(replay_project: pytest.Pytest
     ])
     # The day's totals (1050.00 of 2000.00, 10 of 60 trades) would have let both through.
     assert "DAILY_" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("code", ["SYMBOL_NOTIONAL_EXHAUSTED", "SYMBOL_TRADES_EXHAUSTED"])
+def test_a_profile_can_expect_to_be_blocked_by_a_symbol_cap(replay_project: pytest.Pytester, code: str) -> None:
+    with_caps(replay_project, 'allowed = ["BTC/EUR", "ETH/EUR"]\nmax_notional_per_day = { "BTC/EUR" = 50.0 }\n'
+                              'max_trades_per_day = { "BTC/EUR" = 2 }\n')
+    fields = {"max_notional": 100.0, "max_trades": 1} if "NOTIONAL" in code else {"max_notional": 10.0, "max_trades": 5}
+    write_profile(replay_project, "capped", expect={"blocked": [code]}, **fields)
+    result = replay_project.runpytest("--testnet-profile", "capped")
+    result.assert_outcomes(passed=1)
 
 
 def test_other_symbols_and_replays_do_not_count_against_a_cap(replay_project: pytest.Pytester) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..trading.exact import exact
+from . import limits
 from .schema import closest, coerce, describe
 
 #: Every figure an expectation can bound, as the report names it. Counts are whole
@@ -37,9 +38,6 @@ ALIASES = {"risk_denials": "orders_denied", "exchange_rejections": "orders_rejec
 STOP_REASONS = ("DURATION_ELAPSED", "RUN_MAX_TRADES_REACHED", "RUN_MAX_NOTIONAL_REACHED")
 #: The kinds ``monitor.alerts`` raises.
 ALERT_KINDS = ("risk_denial", "exchange_rejection", "limit_reached", "run_failed", "drawdown")
-#: The codes a limits decision gives (``limits.LimitsController``).
-LIMIT_CODES = ("RUN_NOTIONAL_EXCEEDS_MAX", "RUN_TRADES_EXCEED_MAX", "RUN_DURATION_EXCEEDS_MAX",
-               "DAILY_NOTIONAL_EXHAUSTED", "DAILY_TRADES_EXHAUSTED", "SYMBOL_NOT_ALLOWED")
 KEYS = (*COUNTS, *AMOUNTS, *ALIASES, "stop_reason", "alerts", "blocked")
 
 Number = int | Decimal
@@ -96,7 +94,7 @@ class Expectations:
                 if isinstance(value, bool):
                     blocked = value
                 else:
-                    blocked, blocked_by = True, _codes(value, LIMIT_CODES, at, "true, false or limit codes")
+                    blocked, blocked_by = True, _codes(value, limits.CODES, at, "true, false or limit codes")
             elif key == "alerts":
                 if not isinstance(value, dict):
                     raise InputError(at, f"expected a table of alert kinds and counts, found {describe(value)}")

@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from . import symbolcaps
 from .config import DailyLimits, RunLimits, SymbolPolicy
 from .symbolcaps import symbol_reasons
 from .usage import DayUsage, Ledger, Reservation, RunMode, money
+
+RUN_NOTIONAL_EXCEEDS_MAX = "RUN_NOTIONAL_EXCEEDS_MAX"
+RUN_TRADES_EXCEED_MAX = "RUN_TRADES_EXCEED_MAX"
+RUN_DURATION_EXCEEDS_MAX = "RUN_DURATION_EXCEEDS_MAX"
+DAILY_NOTIONAL_EXHAUSTED = "DAILY_NOTIONAL_EXHAUSTED"
+DAILY_TRADES_EXHAUSTED = "DAILY_TRADES_EXHAUSTED"
+SYMBOL_NOT_ALLOWED = "SYMBOL_NOT_ALLOWED"
+#: Every code a decision can give; a profile's ``expect: blocked:`` names some of them.
+CODES = (RUN_NOTIONAL_EXCEEDS_MAX, RUN_TRADES_EXCEED_MAX, RUN_DURATION_EXCEEDS_MAX, DAILY_NOTIONAL_EXHAUSTED,
+         DAILY_TRADES_EXHAUSTED, SYMBOL_NOT_ALLOWED, *symbolcaps.CODES)
 
 
 @dataclass(frozen=True)
@@ -72,21 +83,21 @@ class LimitsController:
         reasons = []
         max_run_notional = money(self.run.max_notional_per_run)
         if plan.notional > max_run_notional:
-            reasons.append(Reason("RUN_NOTIONAL_EXCEEDS_MAX", f"{plan.notional:.2f} > {max_run_notional:.2f}"))
+            reasons.append(Reason(RUN_NOTIONAL_EXCEEDS_MAX, f"{plan.notional:.2f} > {max_run_notional:.2f}"))
         if plan.trades > self.run.max_trades_per_run:
-            reasons.append(Reason("RUN_TRADES_EXCEED_MAX", f"{plan.trades} > {self.run.max_trades_per_run}"))
+            reasons.append(Reason(RUN_TRADES_EXCEED_MAX, f"{plan.trades} > {self.run.max_trades_per_run}"))
         if plan.duration_minutes > self.run.max_duration_minutes:
-            reasons.append(Reason("RUN_DURATION_EXCEEDS_MAX",
+            reasons.append(Reason(RUN_DURATION_EXCEEDS_MAX,
                                   f"{plan.duration_minutes} min > {self.run.max_duration_minutes} min"))
         max_day_notional = money(self.daily.max_notional_per_day)
         if usage.notional_used + plan.notional > max_day_notional:
-            reasons.append(Reason("DAILY_NOTIONAL_EXHAUSTED",
+            reasons.append(Reason(DAILY_NOTIONAL_EXHAUSTED,
                                   f"{usage.notional_used:.2f} used + {plan.notional:.2f} planned > {max_day_notional:.2f}"))
         if usage.trades_used + plan.trades > self.daily.max_trades_per_day:
-            reasons.append(Reason("DAILY_TRADES_EXHAUSTED",
+            reasons.append(Reason(DAILY_TRADES_EXHAUSTED,
                                   f"{usage.trades_used} used + {plan.trades} planned > {self.daily.max_trades_per_day}"))
         if plan.symbol not in self.symbols.allowed:
-            reasons.append(Reason("SYMBOL_NOT_ALLOWED", f"{plan.symbol} not in {', '.join(self.symbols.allowed)}"))
+            reasons.append(Reason(SYMBOL_NOT_ALLOWED, f"{plan.symbol} not in {', '.join(self.symbols.allowed)}"))
         reasons += [Reason(code, detail)
                     for code, detail in symbol_reasons(plan.symbol, plan.notional, plan.trades, usage, self.symbols)]
         return Decision(plan, tuple(reasons))

@@ -13,6 +13,8 @@ from typing import Any
 from .config import SymbolPolicy
 from .usage import DayUsage
 
+NOTIONAL_EXHAUSTED, TRADES_EXHAUSTED = CODES = ("SYMBOL_NOTIONAL_EXHAUSTED", "SYMBOL_TRADES_EXHAUSTED")
+
 
 def symbol_reasons(symbol: str, notional: Decimal, trades: int, usage: DayUsage,
                    policy: SymbolPolicy) -> list[tuple[str, str]]:
@@ -21,10 +23,10 @@ def symbol_reasons(symbol: str, notional: Decimal, trades: int, usage: DayUsage,
     used_notional, used_trades = usage.used_for(symbol)
     notional_cap, trades_cap = policy.notional_cap(symbol), policy.trades_cap(symbol)
     if notional_cap is not None and used_notional + notional > notional_cap:
-        reasons.append(("SYMBOL_NOTIONAL_EXHAUSTED",
+        reasons.append((NOTIONAL_EXHAUSTED,
                         f"{symbol}: {used_notional:.2f} used + {notional:.2f} planned > {notional_cap:.2f}"))
     if trades_cap is not None and used_trades + trades > trades_cap:
-        reasons.append(("SYMBOL_TRADES_EXHAUSTED", f"{symbol}: {used_trades} used + {trades} planned > {trades_cap}"))
+        reasons.append((TRADES_EXHAUSTED, f"{symbol}: {used_trades} used + {trades} planned > {trades_cap}"))
     return reasons
 
 
