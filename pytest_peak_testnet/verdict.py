@@ -58,12 +58,11 @@ def configure(config: pytest.Config, desk: Desk) -> BaselineSettings:
         tolerance = Decimal(-1)
     if not tolerance.is_finite() or tolerance < 0:
         raise pytest.UsageError(f"ini testnet_baseline_tolerance: expected a number >= 0, found {raw!r}")
-    overridden = frozenset(desk.selected or desk.profiles) if config.getoption("testnet_override") else frozenset()
     settings = BaselineSettings(
         update=bool(config.getoption("testnet_update_baselines")),
         warn_unused=bool(config.getoption("testnet_warn_unused_baselines")
                          or config.getini("testnet_warn_unused_baselines")),
-        tolerance=tolerance, overridden=overridden)
+        tolerance=tolerance, overridden=desk.overridden)
     config.stash[SETTINGS] = settings
     return settings
 

@@ -28,8 +28,8 @@ import yaml
 
 from ..atomic import atomic_write
 from ..desk.expectations import AMOUNTS, COUNTS
-from ..desk.yamlio import Loader, problem
-from ..trading.exact import exact
+from ..desk.yamlio import Loader, invalid
+from ..trading.exact import plain
 
 SUFFIX = ".baseline.yaml"
 DEFAULT_TOLERANCE = Decimal("1e-9")
@@ -77,7 +77,7 @@ class Baseline:
                  f"#   {update_command(self.profile)}",
                  f"profile: {json.dumps(self.profile)}",
                  "figures:"]
-        lines += [f"  {name}: {json.dumps(_plain(self.figures.get(name)))}" for name in FIGURES if name in self.figures]
+        lines += [f"  {name}: {json.dumps(plain(self.figures.get(name)))}" for name in FIGURES if name in self.figures]
         lines.append("orders:" + ("" if self.orders else " []"))
         lines += ["  - {" + ", ".join(f"{k}: {json.dumps(order[k])}" for k in ORDER_KEYS) + "}" for order in self.orders]
         return "\n".join(lines) + "\n"
@@ -87,10 +87,6 @@ class BaselineError(Exception):
     """A baseline that cannot be read; the message says which file and what to run."""
 
 
-def _plain(value: Any) -> Any:
-    return exact(value) if isinstance(value, Decimal) else value
-
-
 def read(path: Path, profile: str) -> Baseline:
     def broken(what: str) -> BaselineError:
         return BaselineError(f"baseline {path} {what}; rewrite it with: {update_command(profile)}")
@@ -98,8 +94,7 @@ def read(path: Path, profile: str) -> Baseline:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
     except yaml.YAMLError as exc:
-        what, line = problem(exc)
-        raise broken(f"is not valid YAML ({what or 'not YAML'}" + (f", line {line})" if line else ")")) from None
+        raise broken(invalid(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("figures"), dict) \
             or not isinstance(data.get("orders"), list):
         raise broken("holds no figures and orders")
@@ -135,7 +130,7 @@ def differences(old: Baseline, new: Baseline, tolerance: Decimal) -> list[str]:
     found = []
     names = [*FIGURES, *(n for n in old.figures if n not in FIGURES)]
     for name in names:
-        before, after = old.figures.get(name), _plain(new.figures.get(name))
+        before, after = old.figures.get(name), plain(new.figures.get(name))
         same = close(before, after, tolerance) if name in AMOUNTS else before == after
         if not same:
             found.append(f"{name}: {_shown(before, name in old.figures)} → {_shown(after, name in new.figures)}")

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import yaml
 
-from ..desk.yamlio import Loader, problem
+from ..desk.yamlio import Loader, invalid
 from ..gcpause import gc_paused
 from .format import CassetteError, Key, describe, request_key, serializer_for
 
@@ -133,8 +133,7 @@ def _load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:
     except json.JSONDecodeError as exc:
         raise broken(f"is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except yaml.YAMLError as exc:
-        what, line = problem(exc)
-        raise broken(f"is not valid YAML ({what or 'not YAML'}" + (f", line {line})" if line else ")")) from None
+        raise broken(invalid(exc)) from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         raise broken(f"is not a vcrpy cassette of format version {FORMAT_VERSION}")
     if not isinstance(data.get("interactions"), list):

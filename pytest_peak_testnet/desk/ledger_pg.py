@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..errors import InputError
 from . import processes
-from .usage import D, DayUsage, LedgerError, Reservation, RunMode, RunRecord, money, utc_now
+from .usage import RUN_FIELDS, D, DayUsage, LedgerError, Reservation, RunMode, RunRecord, money, utc_now
 
 try:
     import psycopg
@@ -44,8 +43,8 @@ log = logging.getLogger(__name__)
 
 #: How long a connection attempt may take before the ledger counts as unreachable.
 CONNECT_TIMEOUT_SECONDS = 5
-COLUMNS = ("run_id", "profile", "nodeid", "mode", "planned_notional", "planned_trades", "started_at", "status",
-           "actual_notional", "actual_trades", "ended_at", "outcome", "host", "pid", "symbol")
+#: The table's run columns: RunRecord's fields, in order (a row becomes a record by position).
+COLUMNS = RUN_FIELDS
 #: Schema versions, each the SQL that upgrades the one before it. The first use of an empty
 #: database applies them all; an older schema is upgraded by ``peak-testnet ledger migrate``.
 MIGRATIONS: tuple[str, ...] = (
@@ -173,16 +172,12 @@ class PostgresLedger:
         """Create the schema in an empty database; refuse one older or newer than this code."""
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtext('peak_testnet_schema'))")
-                version = _version(cur)
+                version = self._locked_version(cur)
                 if version == 0:
                     _apply(cur, 0)
                 elif version < SCHEMA_VERSION:
                     raise LedgerError(redacted(self.url), f"ledger schema is version {version}, this plugin "
                                       f"needs {SCHEMA_VERSION}: run 'peak-testnet ledger migrate'")
-                elif version > SCHEMA_VERSION:
-                    raise LedgerError(redacted(self.url), f"ledger schema is version {version}, newer than "
-                                      f"this plugin's {SCHEMA_VERSION}: upgrade pytest-peak-testnet")
         except psycopg.Error as exc:
             self.close()
             raise self._error("cannot set up the ledger schema", exc) from None
@@ -190,13 +185,19 @@ class PostgresLedger:
     def migrate(self) -> tuple[int, int]:
         """Bring the schema to this plugin's version; returns (before, after)."""
         with self._transaction() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('peak_testnet_schema'))")
-            before = _version(cur)
-            if before > SCHEMA_VERSION:
-                raise LedgerError(redacted(self.url), f"ledger schema is version {before}, newer than this "
-                                  f"plugin's {SCHEMA_VERSION}: upgrade pytest-peak-testnet")
+            before = self._locked_version(cur)
             _apply(cur, before)
         return before, SCHEMA_VERSION
+
+    def _locked_version(self, cur: psycopg.Cursor[Any]) -> int:
+        """The schema's version, locked against other setups until the transaction ends; a
+        version newer than this plugin's is an error either way."""
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('peak_testnet_schema'))")
+        version = _version(cur)
+        if version > SCHEMA_VERSION:
+            raise LedgerError(redacted(self.url), f"ledger schema is version {version}, newer than this "
+                              f"plugin's {SCHEMA_VERSION}: upgrade pytest-peak-testnet")
+        return version
 
     # -- reading --------------------------------------------------------------------------
 
@@ -233,10 +234,8 @@ class PostgresLedger:
                 decision = admit(usage)
                 if not decision.allowed:
                     return decision, None
-                run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
-                                planned_notional=money(notional), planned_trades=trades,
-                                started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
-                                pid=os.getpid(), symbol=symbol)
+                run = RunRecord.reservation(profile, nodeid, mode, notional, trades,
+                                            self._now().isoformat(timespec="seconds"), symbol)
                 _insert(cur, day, run)
         except BaseException:
             self._seen.pop(day, None)  # it may hold what was never committed
@@ -277,14 +276,12 @@ class PostgresLedger:
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
                     notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
-        now = self._now().isoformat(timespec="seconds")
-        run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
-                        planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
-                        status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now,
-                        outcome=outcome, symbol=symbol)
+        run = RunRecord.unspent(profile, nodeid, mode, planned_notional, planned_trades, notional, trades, outcome,
+                                self._now().isoformat(timespec="seconds"), symbol)
+        day = self.today()  # once: the day locked is the day written, also across midnight
         with self._transaction() as cur:
-            self._lock_day(cur, self.today())
-            _insert(cur, self.today(), run)
+            self._lock_day(cur, day)
+            _insert(cur, day, run)
 
     def release_abandoned(self) -> list[RunRecord]:
         """Release, in every day kept, the reservations of processes on this host that are gone."""
@@ -408,10 +405,7 @@ def _apply(cur: psycopg.Cursor[Any], version: int) -> None:
 
 
 def _record(row: Sequence[Any]) -> RunRecord:
-    return RunRecord(*row)  # COLUMNS are RunRecord's fields in order (checked below)
-
-
-assert COLUMNS == tuple(f.name for f in fields(RunRecord)), "ledger_pg.COLUMNS must follow RunRecord's fields"
+    return RunRecord(*row)  # COLUMNS is RUN_FIELDS: the row is in field order
 
 
 def _insert(cur: psycopg.Cursor[Any], day: date, run: RunRecord) -> None:

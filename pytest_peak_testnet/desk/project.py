@@ -35,6 +35,8 @@ class Desk:
     profiles: dict[str, Profile]
     #: Names from ``--testnet-profile``; None when the option was not given.
     selected: list[str] | None
+    #: The profiles ``--testnet-override`` changed (their baselines are not compared).
+    overridden: frozenset[str]
     profiles_dir: Path
     ledger: Ledger
     limits: LimitsController
@@ -89,8 +91,9 @@ def open_desk(config: pytest.Config) -> Desk | None:
         names = profile_names(config.getoption("testnet_profile") or [])
         select(profiles, names)
         overrides = config.getoption("testnet_override") or []
-        targets = set(names) or set(profiles)  # overrides change the selected profiles only
-        profiles = {name: apply_overrides(p, overrides, root) if name in targets else p
+        # Overrides change the selected profiles only.
+        overridden = frozenset(names or profiles) if overrides else frozenset()
+        profiles = {name: apply_overrides(p, overrides, root) if name in overridden else p
                     for name, p in profiles.items()}
         known_strategies = strategies(config)
         for profile in profiles.values():  # a bad strategy name or param is a config error too
@@ -104,6 +107,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
         config=desk_config,
         profiles=profiles,
         selected=names if config.getoption("testnet_profile") else None,
+        overridden=overridden,
         profiles_dir=profiles_dir,
         ledger=ledger,
         limits=limits,

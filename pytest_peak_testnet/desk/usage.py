@@ -27,7 +27,7 @@ from filelock import FileLock
 
 from ..atomic import atomic_write
 from ..errors import InputError
-from ..trading.exact import exact
+from ..trading.exact import exact, plain
 from . import processes
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,23 @@ class RunRecord:
     pid: int | None = None
     #: The pair traded; per-symbol daily caps count it. Ledgers written before it have none.
     symbol: str | None = None
+
+    @classmethod
+    def reservation(cls, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int, now: str,
+                    symbol: str | None) -> RunRecord:
+        """A new reservation by this process (its host and pid say whether it is still alive)."""
+        return cls(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
+                   planned_notional=money(notional), planned_trades=trades, started_at=now, host=processes.host(),
+                   pid=os.getpid(), symbol=symbol)
+
+    @classmethod
+    def unspent(cls, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
+                notional: Any, trades: int, outcome: str, now: str, symbol: str | None) -> RunRecord:
+        """A run that reached no exchange, settled as it is logged."""
+        return cls(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
+                   planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
+                   status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now,
+                   outcome=outcome, symbol=symbol)
 
     def abandoned_here(self) -> bool:
         """Reserved by a process on this host that no longer runs."""
@@ -178,8 +195,7 @@ class DayUsage:
             "runs": self.runs,
             "notional_reserved": exact(self.notional_reserved),
             "trades_reserved": self.trades_reserved,
-            "run_log": [{name: exact(value) if isinstance(value, Decimal) else value
-                         for name in RUN_FIELDS for value in (getattr(run, name),)} for run in self.run_log],
+            "run_log": [plain(vars(run)) for run in self.run_log],
         }
 
     def to_text(self) -> str:
@@ -235,7 +251,7 @@ class Ledger(Protocol):
     def history(self) -> list[DayUsage]: ...
 
 
-RUN_FIELDS = {f.name: f for f in fields(RunRecord)}
+RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
 _TYPES: dict[str, tuple[type, ...]] = {
     "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
     "planned_trades": (int,), "actual_trades": (int, type(None)), "pid": (int, type(None)),
@@ -288,10 +304,8 @@ class UsageLedger:
                 if released:
                     self._write(usage)
                 return decision, None  # a refusal leaves no trace of its own
-            run = RunRecord(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
-                            planned_notional=money(notional), planned_trades=trades,
-                            started_at=self._now().isoformat(timespec="seconds"), host=processes.host(),
-                            pid=os.getpid(), symbol=symbol)
+            run = RunRecord.reservation(profile, nodeid, mode, notional, trades,
+                                        self._now().isoformat(timespec="seconds"), symbol)
             usage.run_log.append(run)
             self._write(usage)
             return decision, Reservation(run.run_id, usage.day)
@@ -313,13 +327,10 @@ class UsageLedger:
                     notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
         """Record a run that reached no exchange (a replay, a simulator recording): it shows
         in the day's history but spends nothing."""
-        now = self._now().isoformat(timespec="seconds")
+        run = RunRecord.unspent(profile, nodeid, mode, planned_notional, planned_trades, notional, trades, outcome,
+                                self._now().isoformat(timespec="seconds"), symbol)
         with self._update(self.today()) as usage:
-            usage.run_log.append(RunRecord(
-                run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
-                planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
-                status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now, outcome=outcome,
-                symbol=symbol))
+            usage.run_log.append(run)
 
     def release_abandoned(self) -> list[RunRecord]:
         """Release, in every day kept, the reservations of processes on this host that are

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 
+from .handshake import ADVANCE_PATH
+
 
 class WallClock:
     def sleep(self, seconds: float) -> None:
@@ -42,7 +44,7 @@ class SimulatorClock(VirtualClock):
 
     def __init__(self, base_url: str, timeout_seconds: float = 10.0) -> None:
         super().__init__()
-        self._url = base_url.rstrip("/") + "/_sim/advance"
+        self._url = base_url.rstrip("/") + ADVANCE_PATH
         self._timeout = timeout_seconds
         import requests  # only a recording against the simulator sends anything
 

@@ -12,6 +12,8 @@ from typing import Any
 from .. import __version__
 
 HELLO_PATH = "/_sim/hello"
+#: Where a recording tells the simulator that time has passed (``clock.SimulatorClock``).
+ADVANCE_PATH = "/_sim/advance"
 SIMULATOR_NAME = "pytest-peak-testnet simulator"
 #: The handshake is one small request to a server the run is about to use anyway.
 HELLO_TIMEOUT_SECONDS = 2.0

@@ -186,15 +186,19 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
         lines += [f"testnet report: {display(path, desk.root)}" for path in write(data, settings, started)]
         if append_step_summary(data):
             lines.append("testnet summary table appended to $GITHUB_STEP_SUMMARY")
-    targets = [settings.reports_dir / dashboard.FILENAME] if settings.enabled else []
-    for target in [*targets, *([settings.dashboard] if settings.dashboard else [])]:
+    targets = ([settings.reports_dir / dashboard.FILENAME] if settings.enabled else []) + \
+        ([settings.dashboard] if settings.dashboard else [])
+    if targets:
         try:
-            dashboard.write(target, desk.ledger, desk.config.daily_limits, desk.config.orchestration.runs_base_dir,
-                            desk.config.alerts, desk.config.symbols)
+            page = dashboard.page(dashboard.build(desk.ledger, desk.config.daily_limits,
+                                                  runs_dir=desk.config.orchestration.runs_base_dir,
+                                                  rules=desk.config.alerts, symbols=desk.config.symbols))
         except InputError as exc:
             lines.append(f"testnet dashboard not written: {exc}")
-            break
-        lines.append(f"testnet dashboard: {display(target, desk.root)}")
+        else:
+            for target in targets:  # one page, built once, written to each place asked for
+                atomic_write(target, page)
+                lines.append(f"testnet dashboard: {display(target, desk.root)}")
     return lines
 
 

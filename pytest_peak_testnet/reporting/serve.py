@@ -24,19 +24,19 @@ from . import dashboard
 REFRESH_SECONDS = 2.0
 
 
-def snapshot(config: DeskConfig) -> dict[str, Any]:
-    orchestration = config.orchestration
-    ledger = open_ledger(orchestration)
-    return dashboard.build(ledger, config.daily_limits, runs_dir=orchestration.runs_base_dir, rules=config.alerts,
-                           symbols=config.symbols)
-
-
 def routes(config: DeskConfig, refresh: float) -> dict[str, tuple[str, Callable[[], str]]]:
-    """Path -> (content type, what renders it)."""
+    """Path -> (content type, what renders it). The ledger is opened once (one database
+    connection for the server's life) and read afresh on every request."""
+    ledger = open_ledger(config.orchestration)
+
+    def snapshot() -> dict[str, Any]:
+        return dashboard.build(ledger, config.daily_limits, runs_dir=config.orchestration.runs_base_dir,
+                               rules=config.alerts, symbols=config.symbols)
+
     return {
-        "/": ("text/html; charset=utf-8", lambda: dashboard.page(snapshot(config), live=refresh)),
-        "/body": ("text/html; charset=utf-8", lambda: dashboard.body(snapshot(config), refresh)),
-        "/api/state": ("application/json", lambda: json.dumps(snapshot(config))),
+        "/": ("text/html; charset=utf-8", lambda: dashboard.page(snapshot(), live=refresh)),
+        "/body": ("text/html; charset=utf-8", lambda: dashboard.body(snapshot(), refresh)),
+        "/api/state": ("application/json", lambda: json.dumps(snapshot())),
     }
 
 

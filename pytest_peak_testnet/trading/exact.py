@@ -9,6 +9,7 @@ size before it is cut to the lot, drawdown, win rate, averages); they use ``RATI
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Any
 
@@ -28,6 +29,14 @@ def exact(value: Decimal) -> str:
     if not value.is_finite() or ("E" not in text and not ("." in text and text[-1] == "0")):
         return text
     return f"{value.normalize(BOOKS):f}"
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum, in ``BOOKS``: a sum that would round raises."""
+    result = ZERO
+    for value in values:
+        result = BOOKS.add(result, value)
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -118,11 +118,11 @@ class TestnetExchangeOrderExecutor:
                 lookup = f"looking it up failed ({exc})"
             else:
                 if found:
+                    txids = sorted(found)
                     self.tally.accepted += 1
-                    self._log.write("order_reconciled", order.time, side=order.side, userref=lost.userref,
-                                    txids=sorted(found))
+                    self._log.write("order_reconciled", order.time, side=order.side, userref=lost.userref, txids=txids)
                     return Outcome("placed", description=f"found by userref {lost.userref} after its answer was lost",
-                                   txids=tuple(sorted(found)))
+                                   txids=tuple(txids))
                 lookup = f"no open or closed order has userref {lost.userref}"
         else:
             lookup = "validate-only: nothing to look up"

@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any, Literal
 
 from ..desk.config import SessionConfig
-from .exact import BOOKS, INFINITY, RATIOS, ZERO, plain
+from .exact import BOOKS, INFINITY, RATIOS, ZERO, plain, total
 
 Side = Literal["buy", "sell"]
 SECONDS_PER_DAY = 86_400
@@ -137,14 +137,12 @@ class PaperAccount:
         "_price",
         "_realized",
         "_slippage",
-        "_start",
         "_trip",
         "_trips",
         "fills",
     )
 
     def __init__(self, config: SessionConfig, lot: Decimal) -> None:
-        self._start = config.start_balance
         self._fraction = config.position_fraction
         self._fee_rate = config.fee_rate
         self._slippage = BOOKS.divide(config.slippage_bps, 10_000)
@@ -274,10 +272,11 @@ class PaperAccount:
             self._peak = equity
         drawdown = BOOKS.subtract(self._peak, equity)
         if drawdown > self._max_drawdown:
+            # Only a deeper drawdown can be a larger share: the peak never falls.
             self._max_drawdown = drawdown
-        share = RATIOS.divide(drawdown, self._peak)
-        if share > self._max_drawdown_pct:
-            self._max_drawdown_pct = share
+            share = RATIOS.divide(drawdown, self._peak)
+            if share > self._max_drawdown_pct:
+                self._max_drawdown_pct = share
 
     def metrics(self, orders: OrderTally) -> Metrics:
         trips = self._trips
@@ -303,7 +302,7 @@ class PaperAccount:
             max_drawdown_pct=self._max_drawdown_pct,
             win_rate=RATIOS.divide(sum(1 for pnl in pnls if pnl > 0), len(pnls)) if pnls else None,
             profit_factor=profit_factor(pnls),
-            average_trade=RATIOS.divide(_sum(pnls), len(pnls)) if pnls else None,
+            average_trade=RATIOS.divide(total(pnls), len(pnls)) if pnls else None,
             exposure_pct=RATIOS.divide(self._exposed, marks) if marks else None,
             equity_curve=tuple(self._curve),
         )
@@ -322,29 +321,22 @@ def profit_factor(pnls: Iterable[Decimal]) -> Decimal | None:
     pnls = list(pnls)
     if not pnls:
         return None
-    profit = _sum(pnl for pnl in pnls if pnl > 0)
-    loss = -_sum(pnl for pnl in pnls if pnl < 0)
+    profit = total(pnl for pnl in pnls if pnl > 0)
+    loss = -total(pnl for pnl in pnls if pnl < 0)
     if not loss:
         return INFINITY if profit else None
     return RATIOS.divide(profit, loss)
-
-
-def _sum(values: Iterable[Decimal]) -> Decimal:
-    total = ZERO
-    for value in values:
-        total = BOOKS.add(total, value)
-    return total
 
 
 def _trip(fills: list[Fill]) -> Trip:
     """The round trip that ``fills`` (first buy to the sell that made the position zero) make."""
     buys = [f for f in fills if f.side == "buy"]
     sells = [f for f in fills if f.side == "sell"]
-    volume = _sum(f.volume for f in buys)
+    volume = total(f.volume for f in buys)
     return Trip(
         entry_time=buys[0].time, exit_time=sells[-1].time, volume=volume,
-        entry_price=RATIOS.divide(_sum(f.notional for f in buys), volume),
-        exit_price=RATIOS.divide(_sum(f.notional for f in sells), volume),
-        fees=_sum(f.fee for f in fills),
-        pnl=_sum(f.realized_pnl for f in sells),
+        entry_price=RATIOS.divide(total(f.notional for f in buys), volume),
+        exit_price=RATIOS.divide(total(f.notional for f in sells), volume),
+        fees=total(f.fee for f in fills),
+        pnl=total(f.realized_pnl for f in sells),
     )

@@ -41,7 +41,7 @@ from ..exchange.kraken import KrakenTestnetClient
 from ..exchange.kraken_wire import PairInfo
 from ..reporting.runlog import RunLog
 from .bounds import Bounds
-from .exact import BOOKS, RATIOS, ZERO, exact, plain
+from .exact import BOOKS, RATIOS, ZERO, exact, plain, total
 from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
 from .market import Candle
 from .paper import Metrics, OrderTally, PaperAccount
@@ -97,10 +97,8 @@ class Trader:
     def spent_notional(self) -> Decimal:
         """Filled notional, plus accepted orders not filled (or not closed) yet at their
         order price: conservative while the exchange has not said what they cost."""
-        total = self.paper.notional
-        for order in ([self._pending] if self._pending else []) + list(self.placed.values()) + self.unknown:
-            total = BOOKS.add(total, order.notional)
-        return total
+        orders = ([self._pending] if self._pending else []) + list(self.placed.values()) + self.unknown
+        return BOOKS.add(self.paper.notional, total(order.notional for order in orders))
 
     def warm(self, candle: Candle) -> None:
         """A candle from before the start: history for the strategy, never an order."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from .market import INTERVALS, MINUTE, Bar, aggregate
-from .pairs import PAIRS, SimPair
+from .pairs import PAIRS, SimPair, find_pair
 from .wire import Reject
 
 COLUMNS = ("time", "open", "high", "low", "close", "volume", "trades")
@@ -87,27 +87,29 @@ def load(path: Path, pair: str | None = None) -> History:
     shown = str(path)
     match = NAME.match(path.stem)
     wanted = pair or (match.group("pair") if match else None)
-    found = next((p for p in PAIRS.values() if wanted and wanted.upper() in (p.pair_id, p.altname)), None)
-    if found is None:
+    try:
+        found = find_pair(wanted)
+    except Reject:
         known = ", ".join(p.altname for p in PAIRS.values())
         raise InputError(shown, f"cannot tell the pair: name the file <PAIR>_<minutes>.csv with a pair the simulator "
-                                f"lists ({known}), found {path.name!r}")
+                                f"lists ({known}), found {path.name!r}") from None
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(shown, f"cannot read: {exc}") from None
     bars: list[Bar] = []
+    lines: list[int] = []  # each bar's line in the file, for the checks below
     for number, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip():
             continue
         bars.append(_bar(row, f"{shown}:{number}"))
+        lines.append(number)
     if len(bars) < 2:
         raise InputError(shown, f"expected at least 2 candles, found {len(bars)}")
     interval = int(match.group("minutes")) * MINUTE if match else bars[1][0] - bars[0][0]
     if interval // MINUTE not in INTERVALS or interval % MINUTE:
         raise InputError(shown, f"expected candles of {', '.join(map(str, INTERVALS))} minutes, found {interval} s apart")
-    lines = [n for n, row in enumerate(rows, start=1) if row and "".join(row).strip()]
     for (before, after), line in zip(itertools.pairwise(bars), lines[1:], strict=True):
         step = after[0] - before[0]
         if step <= 0:

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ...desk.config import ExchangeConfig
 from ..credentials import Credentials
-from ..handshake import HELLO_PATH, hello
+from ..handshake import ADVANCE_PATH, HELLO_PATH, hello
 from .clock import DEFAULT_START_TIME, SimClock
 from .exchange import Exchange
 from .faults import CLOCK, Faults
@@ -127,7 +127,7 @@ class Simulator:
                               keep_blank_values=True))
         parts = url.path.split("/")
         if url.path.startswith("/_sim/"):
-            fault = self.faults.take(CLOCK) if (verb, url.path) == ("POST", "/_sim/advance") else None
+            fault = self.faults.take(CLOCK) if (verb, url.path) == ("POST", ADVANCE_PATH) else None
             if fault is not None and fault.body is not None:
                 return fault.status, fault.content_type, fault.body, fault.delay
             answer = self._control(verb, url.path, form)
@@ -146,7 +146,7 @@ class Simulator:
         try:
             if (verb, path) == ("GET", HELLO_PATH):
                 return 200, JSON, json.dumps(hello()).encode()
-            if (verb, path) == ("POST", "/_sim/advance"):
+            if (verb, path) == ("POST", ADVANCE_PATH):
                 self.clock.advance(float(form["seconds"]))
             elif (verb, path) == ("POST", "/_sim/faults"):
                 self.faults.from_form(form)
