@@ -23,18 +23,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
-from filelock import FileLock
-
 from ..atomic import atomic_write
 from ..errors import InputError
 from ..trading.exact import exact, plain
 from . import processes
+from .locking import exclusive
 
 log = logging.getLogger(__name__)
 
-#: A waiting process retries the lock this often. filelock's default of 50 ms is longer than
-#: a whole reserve or settle, so eight processes got a tenth of what one alone got.
-LOCK_POLL_SECONDS = 0.001
 #: live runs reach an exchange and spend the budget; replays and simulator runs do not.
 RunMode = Literal["live", "replay", "simulator"]
 #: ``abandoned``: reserved by a process that is gone; released by the next ledger access on
@@ -399,7 +395,7 @@ class UsageLedger:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(self._lock_path).acquire(poll_interval=LOCK_POLL_SECONDS):
+        with exclusive(self._lock_path):
             yield
 
     @contextmanager
