@@ -11,7 +11,7 @@ from conftest import error_lines
 
 FOREIGN_CONFIG = '[database]\nurl = "sqlite:///app.db"\n'
 #: What the plugin must not import until a desk is active: each costs every pytest run.
-HEAVY = ("yaml", "jinja2", "filelock", "http.server", "requests", "vcr", "pytest_peak_testnet.simulator",
+HEAVY = ("yaml", "jinja2", "http.server", "requests", "vcr", "pytest_peak_testnet.simulator",
          "pytest_peak_testnet.exchange.simulator", "pytest_peak_testnet.desk.project", "pytest_peak_testnet.desk.config")
 
 
@@ -71,17 +71,32 @@ def test_one_testnet_section_makes_a_desk(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["config/config.toml::toml_only"])
 
 
-def test_idle_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
-    """A whole pytest run in a project that is not a desk, in a fresh process."""
-    foreign(pytester)
+#: What a cassette replay has no use for: the network stack, the recorder, the simulator,
+#: the account side of the wire format (live orders only).
+REPLAY_UNUSED = ("requests", "vcr", "http.server", "pytest_peak_testnet.exchange.simulator",
+                 "pytest_peak_testnet.exchange.kraken_orders", "filelock")
+
+
+def loaded_of(pytester: pytest.Pytester, modules: tuple[str, ...], *args: str) -> pytest.RunResult:
+    """A whole pytest run in a fresh process that prints which of ``modules`` it loaded."""
     pytester.makeconftest(f"""
 import sys
 
 def pytest_unconfigure(config):
-    print("loaded:", sorted(m for m in {HEAVY!r} if m in sys.modules))
+    print("loaded:", sorted(m for m in {modules!r} if m in sys.modules))
 """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result = pytester.runpytest_subprocess("-s", *args)
     result.assert_outcomes(passed=1)
+    return result
+
+
+def test_idle_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    foreign(pytester)
+    loaded_of(pytester, HEAVY, "-p", "no:cacheprovider").stdout.fnmatch_lines(["loaded: []"])
+
+
+def test_a_replay_loads_only_what_it_uses(replay_project: pytest.Pytester) -> None:
+    result = loaded_of(replay_project, REPLAY_UNUSED, "--testnet-profile", "ma_crossover_small")
     result.stdout.fnmatch_lines(["loaded: []"])
 
 

@@ -13,20 +13,22 @@ from typing import Any
 import pytest
 
 from pytest_peak_testnet.exchange.kraken_errors import BadResponse, InvalidOrder, unwrap
-from pytest_peak_testnet.exchange.kraken_wire import (
+from pytest_peak_testnet.exchange.kraken_orders import (
     OrderPrice,
-    PairInfo,
     TradeBalance,
     TradeInfo,
-    parse_asset_pairs,
-    parse_balance,
     parse_closed_orders,
-    parse_ohlc,
     parse_orders,
-    parse_ticker,
     parse_trade_balance,
     parse_trades,
     parse_trades_history,
+)
+from pytest_peak_testnet.exchange.kraken_wire import (
+    PairInfo,
+    parse_asset_pairs,
+    parse_balance,
+    parse_ohlc,
+    parse_ticker,
     parsed,
     prepare_order,
     sign,

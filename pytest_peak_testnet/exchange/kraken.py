@@ -74,25 +74,16 @@ from .kraken_errors import (
 )
 from .kraken_wire import (
     OHLCPage,
-    OrderInfo,
-    OrderPrice,
     OrderResult,
     OrderType,
     PairInfo,
     Side,
     Ticker,
-    TradeBalance,
-    TradeInfo,
     integer,
     parse_asset_pairs,
     parse_balance,
-    parse_closed_orders,
     parse_ohlc,
-    parse_orders,
     parse_ticker,
-    parse_trade_balance,
-    parse_trades,
-    parse_trades_history,
     parsed,
     prepare_order,
     sign,
@@ -101,10 +92,23 @@ from .kraken_wire import (
 if TYPE_CHECKING:
     import requests
 
+    from .kraken_orders import OrderInfo, OrderPrice, TradeBalance, TradeInfo
+
 __all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
            "TradeBalance", "TradeInfo", "sign"]
 
+#: Loaded with the first call that needs them (``__getattr__``): a replay never does.
+ACCOUNT_TYPES = frozenset({"OrderInfo", "OrderPrice", "TradeBalance", "TradeInfo"})
+
 log = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ACCOUNT_TYPES:
+        from . import kraken_orders
+
+        return getattr(kraken_orders, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 USER_AGENT = f"pytest-peak-testnet/{__version__}"
 #: Kraken answers that prove the request was refused and that waiting may cure.
@@ -300,16 +304,22 @@ class KrakenTestnetClient:
 
     def query_orders(self, txids: Iterable[str], trades: bool = False) -> dict[str, OrderInfo]:
         """Orders by txid; ``trades`` also lists each order's fills in ``OrderInfo.trades``."""
+        from .kraken_orders import parse_orders
+
         return self._batched("QueryOrders", txids, QUERY_ORDERS_BATCH, parse_orders, optional_params(trades=trades))
 
     def query_trades(self, txids: Iterable[str]) -> dict[str, TradeInfo]:
         """Fills by trade id, e.g. the ids ``query_orders(..., trades=True)`` lists."""
+        from .kraken_orders import parse_trades
+
         return self._batched("QueryTrades", txids, QUERY_TRADES_BATCH, parse_trades, {})
 
     def trades_history(self, start: Bound = None, end: Bound = None,
                        ofs: int | None = None) -> tuple[dict[str, TradeInfo], int]:
         """One page (Kraken's 50, newest first) of fills after ``start`` up to ``end``
         inclusive, from offset ``ofs``, and how many match in all."""
+        from .kraken_orders import parse_trades_history
+
         result, _ = self._call("TradesHistory", optional_params(start=start, end=end, ofs=ofs), private=True)
         return parsed(parse_trades_history, result)
 
@@ -317,11 +327,15 @@ class KrakenTestnetClient:
                       ofs: int | None = None, trades: bool = False) -> tuple[dict[str, OrderInfo], int]:
         """One page (Kraken's 50, newest first) of closed and canceled orders, optionally only
         those placed with ``userref``, and how many match in all."""
+        from .kraken_orders import parse_closed_orders
+
         params = optional_params(start=start, end=end, userref=userref, ofs=ofs, trades=trades)
         result, _ = self._call("ClosedOrders", params, private=True)
         return parsed(parse_closed_orders, result)
 
     def open_orders(self) -> dict[str, OrderInfo]:
+        from .kraken_orders import parse_orders
+
         result, _ = self._call("OpenOrders", private=True)
         return parsed(lambda r: parse_orders(r["open"]), result)
 
@@ -335,6 +349,8 @@ class KrakenTestnetClient:
 
     def trade_balance(self, asset: str = "ZEUR") -> TradeBalance:
         """The account valued in ``asset`` by Kraken (whose own default, ZUSD, a EUR desk rarely wants)."""
+        from .kraken_orders import parse_trade_balance
+
         result, _ = self._call("TradeBalance", {"asset": asset}, private=True)
         return parsed(parse_trade_balance, result, asset)
 

@@ -1,4 +1,5 @@
-"""Kraken's wire format on the client side: signing, the parsed result types, order formatting.
+"""Kraken's wire format on the client side: signing, market data and pairs, order
+formatting and AddOrder's answer (orders, fills and balances are in ``kraken_orders``).
 
 The parsers follow Kraken's documentation, not any one server's output: prices and volumes
 arrive as strings, some integers as strings too (``"last": "1706796000"``, ``"userref":
@@ -11,11 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from ..trading.market import Candle
 from .kraken_errors import BadResponse, InvalidOrder
@@ -26,12 +26,6 @@ COMMON_CURRENCY = {"XBT": "BTC", "XDG": "DOGE"}
 T = TypeVar("T")
 Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit"]
-#: How a relative price is applied: ``+``/``-`` to the last trade, ``#`` in the direction the side implies.
-Offset = Literal["+", "-", "#"]
-#: Every shape of ``descr.price`` Kraken documents: ``27500.0``, ``+1.0000%``, ``-50.0``, ``#10.0``.
-_ORDER_PRICE = re.compile(r"(?P<offset>[+#-]?)(?P<value>[0-9]+(?:\.[0-9]+)?)(?P<percent>%?)")
-#: TradeBalance fields Kraken leaves out when they do not apply (``ml`` without margin positions).
-TRADE_BALANCE_OPTIONAL = ("m", "uv", "n", "c", "v", "e", "mf", "ml")
 
 
 def sign(uri_path: str, nonce: int | str, body: str, secret: str) -> str:
@@ -98,99 +92,23 @@ class OrderResult:
     warnings: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class OrderPrice:
-    """``descr.price`` (or ``price2``): trailing stops and offset orders carry a distance, not
-    a price, so reading ``+1.0000%`` as 1.0 would misstate the order. ``offset`` is None for an
-    absolute price (0 for market orders); ``percent`` says ``value`` is in percent."""
-
-    value: Decimal
-    offset: Offset | None = None
-    percent: bool = False
-
-
-@dataclass(frozen=True)
-class OrderInfo:
-    txid: str
-    status: str  # pending, open, closed, canceled, expired
-    pair: str
-    side: str
-    ordertype: str
-    price: OrderPrice
-    price2: OrderPrice  # the secondary price (a stop-limit's limit), 0 when unused
-    volume: Decimal
-    volume_executed: Decimal
-    cost: Decimal
-    fee: Decimal
-    average_price: Decimal
-    userref: int | None
-    opentm: float
-    closetm: float | None
-    description: str
-    #: The stop price and the limit price a triggered order got; None when the answer leaves them out.
-    stopprice: Decimal | None
-    limitprice: Decimal | None
-    reason: str | None  # why Kraken closed or canceled the order, when it says
-    #: Ids of the order's fills; only filled in when the order was queried with ``trades=True``.
-    trades: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TradeInfo:
-    """One fill as Kraken booked it (QueryTrades, TradesHistory): the exchange's own price,
-    cost and fee, which in live-order mode replace the paper account's estimates."""
-
-    txid: str
-    ordertxid: str
-    postxid: str
-    pair: str
-    time: float
-    side: str  # buy, sell
-    ordertype: str
-    price: Decimal
-    cost: Decimal
-    fee: Decimal
-    volume: Decimal
-    margin: Decimal
-    misc: str
-    maker: bool | None  # None in answers that predate the field
-    trade_id: int | None
-
-
-@dataclass(frozen=True)
-class TradeBalance:
-    """TradeBalance in ``asset``: ``eb`` every currency valued in it, ``tb`` the collateral
-    currencies, ``e`` equity (``tb + n``), ``mf`` free margin, ``m``/``n``/``c``/``v`` margin
-    positions' margin, unrealized P/L, cost and value, ``uv`` unfilled orders' value, ``ml``
-    margin level. Fields Kraken leaves out are None."""
-
-    asset: str
-    eb: Decimal
-    tb: Decimal
-    m: Decimal | None
-    uv: Decimal | None
-    n: Decimal | None
-    c: Decimal | None
-    v: Decimal | None
-    e: Decimal | None
-    mf: Decimal | None
-    ml: Decimal | None
-
-
 def integer(value: Any) -> int:
     """Kraken sends some integers as strings (``"last": "1706796000"``); accept both."""
     return int(Decimal(str(value)))
 
 
-def _dec(value: Any) -> Decimal:
+def dec(value: Any) -> Decimal:
+    """An amount as Kraken wrote it: ``str()`` first, since a number that arrived as a JSON
+    float would otherwise carry binary noise into the books."""
     return Decimal(str(value))
 
 
-def _optional_dec(entry: Mapping[str, Any], key: str) -> Decimal | None:
-    return _dec(entry[key]) if entry.get(key) not in (None, "") else None
+def optional_dec(entry: Mapping[str, Any], key: str) -> Decimal | None:
+    """``entry[key]`` as an amount; None when Kraken left it out or sent it empty."""
+    return dec(entry[key]) if entry.get(key) not in (None, "") else None
 
 
-def _optional_int(entry: Mapping[str, Any], key: str) -> int | None:
+def optional_int(entry: Mapping[str, Any], key: str) -> int | None:
     return None if entry.get(key) is None else integer(entry[key])
 
 
@@ -200,8 +118,8 @@ def parse_asset_pairs(result: Mapping[str, Any]) -> dict[str, PairInfo]:
             pair_id=pair_id, altname=entry["altname"], wsname=entry["wsname"], base=entry["base"],
             quote=entry["quote"], pair_decimals=integer(entry["pair_decimals"]),
             lot_decimals=integer(entry["lot_decimals"]), cost_decimals=integer(entry.get("cost_decimals", 0)),
-            ordermin=_optional_dec(entry, "ordermin") or Decimal(0), costmin=_optional_dec(entry, "costmin"),
-            tick_size=_optional_dec(entry, "tick_size"), status=entry.get("status", "online"),
+            ordermin=optional_dec(entry, "ordermin") or Decimal(0), costmin=optional_dec(entry, "costmin"),
+            tick_size=optional_dec(entry, "tick_size"), status=entry.get("status", "online"),
         )
         for pair_id, entry in result.items()
     }
@@ -219,16 +137,16 @@ def _only_entry(result: Mapping[str, Any], pair_id: str) -> Any:
 def parse_ticker(result: Mapping[str, Any], pair_id: str) -> Ticker:
     e = _only_entry(result, pair_id)
     return Ticker(
-        pair_id=pair_id, ask=_dec(e["a"][0]), bid=_dec(e["b"][0]), last=_dec(e["c"][0]), open=_dec(e["o"]),
-        low_24h=_dec(e["l"][1]), high_24h=_dec(e["h"][1]), volume_24h=_dec(e["v"][1]),
-        vwap_24h=_dec(e["p"][1]), trades_24h=integer(e["t"][1]),
+        pair_id=pair_id, ask=dec(e["a"][0]), bid=dec(e["b"][0]), last=dec(e["c"][0]), open=dec(e["o"]),
+        low_24h=dec(e["l"][1]), high_24h=dec(e["h"][1]), volume_24h=dec(e["v"][1]),
+        vwap_24h=dec(e["p"][1]), trades_24h=integer(e["t"][1]),
     )
 
 
 def _candle(row: list[Any]) -> Candle:
     time_, open_, high, low, close, vwap, volume, count = row
-    return Candle(time=integer(time_), open=_dec(open_), high=_dec(high), low=_dec(low), close=_dec(close),
-                  vwap=_dec(vwap), volume=_dec(volume), count=integer(count))
+    return Candle(time=integer(time_), open=dec(open_), high=dec(high), low=dec(low), close=dec(close),
+                  vwap=dec(vwap), volume=dec(volume), count=integer(count))
 
 
 def parse_ohlc(result: Mapping[str, Any], pair_id: str) -> OHLCPage:
@@ -236,62 +154,8 @@ def parse_ohlc(result: Mapping[str, Any], pair_id: str) -> OHLCPage:
     return OHLCPage(candles=candles[:-1], current=candles[-1] if candles else None, last=integer(result["last"]))
 
 
-def order_price(txid: str, descr: Mapping[str, Any], key: str) -> OrderPrice:
-    """``descr.<key>`` of one order; a shape Kraken does not document is a ``BadResponse``
-    naming the field and the value, since guessing would misstate what the order does."""
-    text = descr.get(key, "0")
-    match = _ORDER_PRICE.fullmatch(str(text))
-    if match is None or (match["percent"] and not match["offset"]):
-        raise BadResponse(f"order {txid}: unexpected descr.{key} {text!r}; Kraken documents a price, or an "
-                          "offset after +, - or # with an optional % suffix")
-    return OrderPrice(Decimal(match["value"]), cast("Offset | None", match["offset"] or None),
-                      bool(match["percent"]))
-
-
-def parse_orders(result: Mapping[str, Any]) -> dict[str, OrderInfo]:
-    def info(txid: str, e: Mapping[str, Any]) -> OrderInfo:
-        descr = e["descr"]
-        return OrderInfo(
-            txid=txid, status=e["status"], pair=descr["pair"], side=descr["type"], ordertype=descr["ordertype"],
-            price=order_price(txid, descr, "price"), price2=order_price(txid, descr, "price2"),
-            volume=_dec(e["vol"]), volume_executed=_dec(e["vol_exec"]),
-            cost=_dec(e["cost"]), fee=_dec(e["fee"]), average_price=_dec(e["price"]),
-            userref=_optional_int(e, "userref"), opentm=float(e["opentm"]),
-            closetm=float(e["closetm"]) if e.get("closetm") else None, description=descr.get("order", ""),
-            stopprice=_optional_dec(e, "stopprice"), limitprice=_optional_dec(e, "limitprice"),
-            reason=e.get("reason"), trades=tuple(e.get("trades", ())),
-        )
-    return {txid: info(txid, entry) for txid, entry in result.items()}
-
-
-def parse_closed_orders(result: Mapping[str, Any]) -> tuple[dict[str, OrderInfo], int]:
-    """ClosedOrders: one page of orders and how many match in all (``count``)."""
-    return parse_orders(result["closed"]), integer(result["count"])
-
-
-def parse_trades(result: Mapping[str, Any]) -> dict[str, TradeInfo]:
-    def info(txid: str, e: Mapping[str, Any]) -> TradeInfo:
-        return TradeInfo(
-            txid=txid, ordertxid=e["ordertxid"], postxid=e["postxid"], pair=e["pair"], time=float(e["time"]),
-            side=e["type"], ordertype=e["ordertype"], price=_dec(e["price"]), cost=_dec(e["cost"]),
-            fee=_dec(e["fee"]), volume=_dec(e["vol"]), margin=_dec(e["margin"]), misc=e["misc"],
-            maker=e.get("maker"), trade_id=_optional_int(e, "trade_id"),
-        )
-    return {txid: info(txid, entry) for txid, entry in result.items()}
-
-
-def parse_trades_history(result: Mapping[str, Any]) -> tuple[dict[str, TradeInfo], int]:
-    """TradesHistory: one page of trades and how many match in all (``count``)."""
-    return parse_trades(result["trades"]), integer(result["count"])
-
-
-def parse_trade_balance(result: Mapping[str, Any], asset: str) -> TradeBalance:
-    optional = {key: _optional_dec(result, key) for key in TRADE_BALANCE_OPTIONAL}
-    return TradeBalance(asset=asset, eb=_dec(result["eb"]), tb=_dec(result["tb"]), **optional)
-
-
 def parse_balance(result: Mapping[str, Any]) -> dict[str, Decimal]:
-    return {asset: _dec(amount) for asset, amount in result.items()}
+    return {asset: dec(amount) for asset, amount in result.items()}
 
 
 def parsed(parse: Callable[..., T], *args: Any) -> T:
