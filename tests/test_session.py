@@ -202,6 +202,38 @@ def test_custom_strategy_from_a_conftest_hook(replay_project: pytest.Pytester) -
                                  "1 round trip, *"])
 
 
+def test_custom_strategy_from_an_installed_entry_point(replay_project: pytest.Pytester) -> None:
+    """An installed package's strategy is found by name; one that takes a shipped
+    strategy's name does not replace it (the shipped profile still matches its baseline)."""
+    site = replay_project.mkdir("site")
+    (site / "edge_strats.py").write_text("""
+from pytest_peak_testnet.strategies import Strategy
+
+class Edge(Strategy):
+    name = "edge"
+
+    def on_candle(self, candle):
+        return "buy" if candle.time // 60 % 2 else "sell"
+
+class Impostor(Edge):
+    name = "ma_crossover"
+""")
+    dist = site / "edge_strats-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: edge-strats\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[pytest_peak_testnet.strategies]\nedge = edge_strats:Edge\nimpostor = edge_strats:Impostor\n")
+    replay_project.syspathinsert(site)
+    write_profile(replay_project, "mine", strategy="edge", duration_minutes=10, max_trades=3)
+    replayed = replay_project.runpytest("--testnet-profile", "ma_crossover_small", *OFFLINE)
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["*baselines: 1 matched"])
+    recorded = replay_project.runpytest("--testnet-profile", "mine", "--testnet-record-mode=all",
+                                        "--testnet-simulator")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["mine: RUN_MAX_TRADES_REACHED *, 2 trades, 1 round trip, *"])
+
+
 def test_xdist_replays_every_shipped_profile(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest_subprocess("-n", "2", "profiles", *OFFLINE)
     result.assert_outcomes(passed=4)

@@ -7,6 +7,7 @@ pytest's custom items get no fixtures, so everything an item needs lives here, i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
@@ -95,7 +96,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
         overridden = frozenset(names or profiles) if overrides else frozenset()
         profiles = {name: apply_overrides(p, overrides, root) if name in overridden else p
                     for name, p in profiles.items()}
-        known_strategies = strategies(config)
+        known_strategies = strategies(config, (p.strategy for p in profiles.values()))
         for profile in profiles.values():  # a bad strategy name or param is a config error too
             make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
         ledger = open_ledger(desk_config.orchestration)
@@ -135,13 +136,17 @@ def profile_names(options: list[str]) -> list[str]:
     return names
 
 
-def strategies(config: pytest.Config) -> dict[str, type[Strategy]]:
-    """Built-ins, then entry points, then ``pytest_peak_testnet_strategies`` hooks."""
+def strategies(config: pytest.Config, names: Iterable[str]) -> dict[str, type[Strategy]]:
+    """The built-ins, then what ``pytest_peak_testnet_strategies`` hooks return; installed
+    packages' entry points only when one of ``names`` is still unknown. Reading every
+    installed package's entry points costs each run 5-10 ms, so a desk using the shipped
+    strategies and its own conftest never pays it; and a shipped strategy's name keeps its
+    meaning whatever is installed (a hook, part of the project, may still replace it)."""
     found = dict(BUILTIN_STRATEGIES)
-    for entry in entry_points(group=STRATEGY_ENTRY_POINTS):
-        cls = entry.load()
-        found[cls.name] = cls
-    for result in config.hook.pytest_peak_testnet_strategies():
-        for cls in result or ():
-            found[cls.name] = cls
-    return found
+    hooked = {cls.name: cls for result in config.hook.pytest_peak_testnet_strategies() for cls in result or ()}
+    if not set(names) <= found.keys() | hooked.keys():
+        for entry in entry_points(group=STRATEGY_ENTRY_POINTS):
+            cls = entry.load()
+            if cls.name not in BUILTIN_STRATEGIES:
+                found[cls.name] = cls
+    return found | hooked
