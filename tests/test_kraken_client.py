@@ -85,6 +85,8 @@ def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulat
     page = client.ohlc("BTC/EUR", 1)
     assert len(page.candles) == 719 and page.current is not None
     assert page.last == page.candles[-1].time == page.current.time - 60
+    newest = client.ohlc("BTC/EUR", 1, newest=3)
+    assert (newest.candles, newest.current, newest.last) == (page.candles[-3:], page.current, page.last)
     kraken_simulator.clock.advance(180)
     newer = client.ohlc("BTC/EUR", 1, since=page.last)
     assert [c.time for c in newer.candles] == [page.current.time, page.current.time + 60, page.current.time + 120]

@@ -267,7 +267,10 @@ class KrakenTestnetClient:
         result, _ = self._call("Ticker", {"pair": pair.pair_id})
         return parsed(parse_ticker, result, pair.pair_id)
 
-    def ohlc(self, symbol: str, interval_minutes: int, since: int | None = None) -> OHLCPage:
+    def ohlc(self, symbol: str, interval_minutes: int, since: int | None = None, *,
+             newest: int | None = None) -> OHLCPage:
+        """Closed candles after ``since`` (Kraken sends up to 720); ``newest`` keeps only that
+        many of the newest."""
         if interval_minutes not in TIMEFRAMES.values():
             raise BadRequest(f"interval {interval_minutes} is not one of Kraken's {sorted(TIMEFRAMES.values())}")
         pair = self.pair_info(symbol)
@@ -275,7 +278,7 @@ class KrakenTestnetClient:
         if since is not None:
             params["since"] = since
         result, _ = self._call("OHLC", params)
-        return parsed(parse_ohlc, result, pair.pair_id)
+        return parsed(parse_ohlc, result, pair.pair_id, newest)
 
     # -- private endpoints -----------------------------------------------------------------
 

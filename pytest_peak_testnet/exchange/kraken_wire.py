@@ -149,8 +149,11 @@ def _candle(row: list[Any]) -> Candle:
                   vwap=dec(vwap), volume=dec(volume), count=integer(count))
 
 
-def parse_ohlc(result: Mapping[str, Any], pair_id: str) -> OHLCPage:
-    candles = [_candle(row) for row in _only_entry(result, pair_id)]
+def parse_ohlc(result: Mapping[str, Any], pair_id: str, newest: int | None = None) -> OHLCPage:
+    """``newest``: read only that many of the newest closed candles (and the open one); a
+    session warms up on 200 of the 720 Kraken sends, and each read candle is eight numbers."""
+    rows = _only_entry(result, pair_id)
+    candles = [_candle(row) for row in (rows if newest is None else rows[-newest - 1:])]
     return OHLCPage(candles=candles[:-1], current=candles[-1] if candles else None, last=integer(result["last"]))
 
 

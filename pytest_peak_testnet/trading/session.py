@@ -258,8 +258,8 @@ class Session:
         self.log.write("run_started", started, profile=p.name, strategy=p.strategy, symbol=p.symbol,
                        timeframe=p.timeframe, duration_minutes=p.duration_minutes, max_notional=p.max_notional,
                        max_trades=p.max_trades, validate_only=self.executor.validate_only)
-        page = self.client.ohlc(p.symbol, interval // 60)
-        warmup = page.candles[-self.settings.warmup_candles:]
+        page = self.client.ohlc(p.symbol, interval // 60, newest=self.settings.warmup_candles)
+        warmup = page.candles
         for candle in warmup:
             trader.warm(candle)
         last_time = warmup[-1].time if warmup else 0
