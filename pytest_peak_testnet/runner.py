@@ -43,6 +43,8 @@ REPLAY_SECRET = "cmVwbGF5LXdpdGhvdXQtY3JlZGVudGlhbHM="
 
 @dataclass
 class ProfileRun:
+    """One profile item's run, from the limits' decision in setup to the ledger entry in teardown."""
+
     desk: Desk
     profile: Profile
     nodeid: str

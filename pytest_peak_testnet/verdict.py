@@ -36,6 +36,8 @@ class ExpectationsFailed(Exception):
 
 @dataclass(frozen=True)
 class BaselineSettings:
+    """How baselines are treated in this pytest run, read once from the options and the ini."""
+
     #: ``--testnet-update-baselines``: write what the runs did instead of comparing.
     update: bool
     #: ``--testnet-warn-unused-baselines``: unused baselines warn instead of failing.
@@ -85,6 +87,8 @@ def figures(result: SessionResult) -> dict[str, Any]:
 
 @dataclass
 class Verdict:
+    """A run's expectations and baseline comparison: held or failed, and the lines that say why."""
+
     profile: str
     mode: str
     checks: list[Check] = field(default_factory=list)

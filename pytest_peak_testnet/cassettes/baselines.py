@@ -66,6 +66,8 @@ def orders(events: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class Baseline:
+    """What a profile's replay did, as its baseline file pins it: the figures and every order."""
+
     profile: str
     #: By name, in ``FIGURES`` order: ints, strings, exact decimal strings or None.
     figures: Mapping[str, Any]

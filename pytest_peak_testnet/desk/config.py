@@ -195,6 +195,8 @@ EXCHANGE_TABLE = f"exchange.{DEFAULT_EXCHANGE}"
 
 @dataclass(frozen=True)
 class DeskConfig:
+    """The whole desk config, each section checked; a section left out has its defaults."""
+
     path: Path
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     exchange: ExchangeConfig = field(default_factory=ExchangeConfig)

@@ -68,6 +68,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Expectations:
+    """What a profile's ``expect:`` says its run must show: bounds on figures, stop reasons, blocking."""
+
     bounds: tuple[Bound, ...] = ()
     stop_reasons: tuple[str, ...] = ()
     #: None: the run may or may not be blocked (blocked runs are then skipped, or failed

@@ -39,6 +39,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class Reason:
+    """One limit a plan would break: its code (``RUN_NOTIONAL_EXCEEDS_MAX``, ...) and the figures."""
+
     code: str
     detail: str
 
@@ -48,6 +50,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
+    """The limits' answer to a plan: allowed, or blocked with every reason, not only the first."""
+
     plan: Plan
     reasons: tuple[Reason, ...] = ()
 

@@ -28,6 +28,8 @@ PROFILE_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class Profile:
+    """One testnet session as a YAML file or a ``[testnet_profiles.NAME]`` table describes it."""
+
     name: str
     #: The file that defines it: a YAML file, or the TOML config.
     source: Path

@@ -30,6 +30,8 @@ STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
 
 @dataclass
 class Desk:
+    """The session-wide objects of one pytest run: config, profiles, ledger, limits, options."""
+
     root: Path
     config: DeskConfig
     #: Every profile by name, overrides applied.

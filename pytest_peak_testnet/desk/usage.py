@@ -65,6 +65,8 @@ class LedgerError(InputError):
 
 @dataclass
 class RunRecord:
+    """One run in the day's ledger: what it reserved, then what it spent once settled."""
+
     run_id: str
     profile: str
     nodeid: str
@@ -130,6 +132,8 @@ class RunRecord:
 
 @dataclass
 class DayUsage:
+    """One UTC day of the ledger; totals are computed from its runs, so they cannot drift."""
+
     day: date
     run_log: list[RunRecord] = field(default_factory=list)
 

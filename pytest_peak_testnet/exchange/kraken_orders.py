@@ -37,6 +37,8 @@ class OrderPrice:
 
 @dataclass(frozen=True)
 class OrderInfo:
+    """One order as QueryOrders, OpenOrders or ClosedOrders describe it."""
+
     txid: str
     status: str  # pending, open, closed, canceled, expired
     pair: str

@@ -62,6 +62,8 @@ class PairInfo:
 
 @dataclass(frozen=True)
 class Ticker:
+    """A pair's Ticker entry: best ask and bid, last trade, and the 24 h figures."""
+
     pair_id: str
     ask: Decimal
     bid: Decimal
@@ -85,6 +87,8 @@ class OHLCPage:
 
 @dataclass(frozen=True)
 class OrderResult:
+    """AddOrder's answer; with ``validate=true`` Kraken checks the order and places nothing."""
+
     description: str
     txids: tuple[str, ...]
     #: True when the order was only validated (``validate=true``): nothing was placed.

@@ -28,6 +28,8 @@ END_EVENTS = ("run_finished", "run_failed")
 
 @dataclass(frozen=True)
 class Alert:
+    """Something in a run log a person should look at: a denial, a rejection, a limit, a failure, a drawdown."""
+
     kind: str
     #: When it happened, as the run log says (exchange time, else wall time).
     when: str

@@ -41,6 +41,8 @@ FIGURES = ("trades", "round_trips", "notional", "fees", "pnl", "realized_pnl", "
 
 @dataclass(frozen=True)
 class ReportSettings:
+    """Whether and where the session report goes, from the options, the ini and the config."""
+
     enabled: bool
     reports_dir: Path
     #: A user's own template, used instead of the shipped ``report.md.j2``.

@@ -32,6 +32,8 @@ class EnvironmentNotTestnetError(Exception):
 
 @dataclass(frozen=True)
 class OrderRequest:
+    """An order as the trader sizes it, before the risk limits and the exchange see it."""
+
     side: Side
     #: On the pair's lot grid, exactly what is sent.
     volume: Decimal
@@ -49,6 +51,8 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of an order: validated, placed, denied by the risk limits, rejected or unknown."""
+
     #: ``unknown``: the answer was lost and the exchange could not confirm either way; the
     #: order counts as placed (spent), the safe side for the budget.
     status: Literal["validated", "placed", "denied", "rejected", "unknown"]

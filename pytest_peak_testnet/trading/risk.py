@@ -42,6 +42,8 @@ class RiskState:
 
 @dataclass(frozen=True, slots=True)
 class Denial:
+    """One live risk limit an order would break, with the value it would reach and the limit."""
+
     code: DenialCode
     value: Decimal | int
     limit: Decimal | int
@@ -54,6 +56,8 @@ class Denial:
 
 @dataclass(frozen=True, slots=True)
 class RiskDecision:
+    """The live risk limits' answer to an order: allowed, or every limit it would break."""
+
     denials: tuple[Denial, ...] = ()
 
     @property

@@ -58,6 +58,8 @@ SELL_HEADROOM = Decimal("1.05")
 
 @dataclass(frozen=True)
 class Rejection:
+    """An order the risk limits or the exchange refused, for the report."""
+
     time: int
     side: str
     by: str
@@ -186,6 +188,8 @@ def backtest(candles: Iterable[Candle], profile: Profile, strategy: Strategy, se
 
 @dataclass(frozen=True)
 class SessionResult:
+    """Everything a finished run reports: what stopped it, what it spent, and its figures."""
+
     profile: str
     strategy: str
     symbol: str
