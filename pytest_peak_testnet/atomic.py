@@ -6,7 +6,6 @@ file removes what a writer killed mid-way left behind, and never a live writer's
 
 from __future__ import annotations
 
-import glob
 import os
 import tempfile
 from pathlib import Path
@@ -43,11 +42,16 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
 
 
 def remove_abandoned_temp_files(path: Path) -> list[Path]:
-    """Temp files of ``path`` whose writer, on this host, no longer runs."""
+    """Temp files of ``path`` whose writer, on this host, no longer runs. Names are matched
+    by prefix and suffix: a glob pattern per file name compiled a regular expression on
+    every write (several per session: each report file, the dashboard, the ledger)."""
     removed = []
     start = f".{path.name}."
-    for tmp in path.parent.glob(f"{glob.escape(start)}*.tmp"):
-        writer = tmp.name[len(start):-len(".tmp")].rsplit(".", 2)
+    with os.scandir(path.parent) as entries:
+        names = [e.name for e in entries if e.name.startswith(start) and e.name.endswith(".tmp")]
+    for name in names:
+        tmp = path.parent / name
+        writer = name[len(start):-len(".tmp")].rsplit(".", 2)
         if len(writer) != 3 or writer[0] != processes.host() or not writer[1].isdigit():
             continue
         if not processes.alive(int(writer[1])):
