@@ -47,6 +47,8 @@ class Run:
     seconds: float
     max_rss_mb: float
     output: str
+    #: ``best``: each round's time, in round order (a round runs every job once, back to back).
+    rounds: tuple[float, ...] = ()
 
 
 class Runner:
@@ -73,7 +75,8 @@ class Runner:
 
     def best(self, repeat: int, *jobs: tuple[Path, tuple[str, ...]], warm_up: bool = True) -> list[Run]:
         """Each job's fastest run (with the peak RSS seen over its runs): on a shared machine
-        other work only ever adds time. Jobs alternate, so drift hits them all alike."""
+        other work only ever adds time. Jobs alternate, so drift hits them all alike; each
+        job's ``rounds`` pair its runs with the other jobs' runs of the same round."""
         if warm_up:
             for cwd, args in jobs:
                 self.pytest(cwd, *args)  # bytecode caches, page cache
@@ -81,7 +84,8 @@ class Runner:
         for _ in range(repeat):
             for i, (cwd, args) in enumerate(jobs):
                 runs[i].append(self.pytest(cwd, *args))
-        return [Run(min(r.seconds for r in job), max(r.max_rss_mb for r in job), job[-1].output) for job in runs]
+        return [Run(min(r.seconds for r in job), max(r.max_rss_mb for r in job), job[-1].output,
+                    tuple(r.seconds for r in job)) for job in runs]
 
 
 def repo_copy(dest: Path) -> Path:
