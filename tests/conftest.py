@@ -20,15 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_copy_of_the_recording_stack() -> None:
-    """The plugin imports vcrpy and requests only when a profile runs. pytester's in-process
-    runs put sys.modules back as they found it after each run, so modules first imported
-    inside one would be imported afresh by the next, and classes from the two imports
-    (requests' cookie jars, say) would no longer match. Importing them before the first test
-    keeps one copy for the whole test session. A fixture, not an import at the top: this
-    conftest is loaded by every pytest run in the repo, profile runs too, and they must not
-    pay for vcrpy."""
-    import pytest_peak_testnet.cassettes.recording  # noqa: F401
+def _one_copy_of_the_lazily_imported_stacks() -> None:
+    """The plugin imports vcrpy and requests only when a profile runs, and psycopg only when
+    a ledger URL is set. pytester's in-process runs put sys.modules back as they found it
+    after each run, so modules first imported inside one would be imported afresh by the
+    next, and classes from the two imports would no longer match: requests' cookie jars, or
+    psycopg's OperationalError raised by its C extension (which is not imported afresh) but
+    caught as the new import's class, so a lost connection escaped the ledger's handler.
+    Importing them before the first test keeps one copy for the whole test session. A
+    fixture, not an import at the top: this conftest is loaded by every pytest run in the
+    repo, profile runs too, and they must not pay for these."""
+    import pytest_peak_testnet.cassettes.recording
+    import pytest_peak_testnet.desk.ledger_pg  # noqa: F401
 
 
 @pytest.fixture(scope="session")
