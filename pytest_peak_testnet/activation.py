@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -39,6 +39,8 @@ _MENTION = re.compile(r"testnet|live_risk_limits")
 
 DESK: pytest.StashKey[Desk] = pytest.StashKey()
 _ACTIVE: pytest.StashKey[tuple[Path, bool] | None] = pytest.StashKey()
+#: The config's TOML as ``holds_desk`` parsed it, so the desk's loader does not read it again.
+_PARSED: pytest.StashKey[dict[str, Any]] = pytest.StashKey()
 
 
 def config_path(config: pytest.Config) -> tuple[Path, bool]:
@@ -52,21 +54,22 @@ def asked(config: pytest.Config) -> bool:
     return any(config.getoption(name) for name in ASKING_OPTIONS)
 
 
-def holds_desk(path: Path) -> bool | None:
-    """Whether the TOML file at ``path`` holds a testnet section; None when it does not
-    exist. A file that mentions none of the names is not parsed at all; one that does but
-    is not valid TOML counts as a desk's, so its author sees the parse error."""
+def holds_desk(path: Path) -> tuple[bool | None, dict[str, Any] | None]:
+    """Whether the TOML file at ``path`` holds a testnet section (None when it does not
+    exist), and the file parsed when it had to be. A file that mentions none of the names
+    is not parsed at all; one that does but is not valid TOML counts as a desk's, so its
+    author sees the parse error."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError:
-        return False
+        return False, None
     text = data.decode("utf-8", "replace")
     if not _MENTION.search(text):
-        return False
+        return False, None
     if "\ufffd" in text and "\ufffd".encode() not in data:
-        return True  # a desk's file that is not UTF-8: its author sees the loader's error
+        return True, None  # a desk's file that is not UTF-8: its author sees the loader's error
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised only on 3.10
@@ -74,9 +77,9 @@ def holds_desk(path: Path) -> bool | None:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return True
+        return True, None
     names = [*raw, *(f"exchange.{sub}" for sub in raw.get("exchange") or () if isinstance(raw["exchange"], dict))]
-    return any(name.startswith(DESK_KEYS) for name in names)
+    return any(name.startswith(DESK_KEYS) for name in names), raw
 
 
 def active(config: pytest.Config) -> tuple[Path, bool] | None:
@@ -86,9 +89,16 @@ def active(config: pytest.Config) -> tuple[Path, bool] | None:
     once per run."""
     if _ACTIVE not in config.stash:
         path, chosen = config_path(config)
-        found = holds_desk(path)
+        found, raw = holds_desk(path)
         config.stash[_ACTIVE] = (path, bool(found)) if found or chosen or asked(config) else None
+        if raw is not None:
+            config.stash[_PARSED] = raw
     return config.stash[_ACTIVE]
+
+
+def parsed_config(config: pytest.Config) -> dict[str, Any] | None:
+    """The config's TOML if ``active`` parsed it (a file with no testnet name in it is not)."""
+    return config.stash.get(_PARSED, None)
 
 
 def not_a_desk(path: Path, root: Path) -> pytest.UsageError:

@@ -211,11 +211,13 @@ class DeskConfig:
     profile_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def load_config(path: Path, base_dir: Path) -> DeskConfig:
-    """Parse ``path``; relative paths inside it are anchored at ``base_dir`` (the rootdir)."""
+def load_config(path: Path, base_dir: Path, raw: Mapping[str, Any] | None = None) -> DeskConfig:
+    """Parse ``path``, or check ``raw``, its TOML already parsed; relative paths inside it
+    are anchored at ``base_dir`` (the rootdir)."""
     shown = display(path, base_dir)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        if raw is None:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(shown, "config file not found (set --testnet-config or ini testnet_config)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from ..activation import DEFAULT_CASSETTES_DIR, DEFAULT_PROFILES_DIR, DESK, OnBlocked, active, not_a_desk
+from ..activation import (
+    DEFAULT_CASSETTES_DIR,
+    DEFAULT_PROFILES_DIR,
+    DESK,
+    OnBlocked,
+    active,
+    not_a_desk,
+    parsed_config,
+)
 from ..errors import InputError, ProfileError
 from ..exchange.credentials import Credentials
 from ..trading.strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
@@ -89,7 +97,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
     try:
         if not holds_desk and path.exists():
             raise not_a_desk(path, root)
-        desk_config = load_config(path, root)
+        desk_config = load_config(path, root, parsed_config(config))
         profiles = load_profiles(profiles_dir, desk_config, root)
         names = profile_names(config.getoption("testnet_profile") or [])
         select(profiles, names)
