@@ -29,6 +29,7 @@ import _inproc
 import pytest
 from _procs import (
     PARAM_TESTS,
+    PLUGIN_OFF,
     TRIVIAL_TEST,
     Runner,
     bench_project,
@@ -76,7 +77,7 @@ def replay(runner: Runner, work: Path, size: Size) -> tuple[list[Row], float]:
     repo = repo_copy(work / "repo")
     bare = pytest_project(work / "bare", TRIVIAL_TEST)
     subject, idle, off = runner.best(size.repeat, (repo, ("--testnet-profile", "ma_crossover_small")),
-                                     (bare, ()), (bare, ("-p", "no:peak_testnet")), warm_up=size.warm_up)
+                                     (bare, ()), (bare, PLUGIN_OFF), warm_up=size.warm_up)
     ratio, idle_ratio = subject.seconds / off.seconds, idle.seconds / off.seconds
     # How far the two fastest runs can be trusted on a shared machine: each round's pair was
     # taken seconds apart, so a busy minute slows both sides of it.
