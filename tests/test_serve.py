@@ -134,3 +134,45 @@ def test_a_run_in_progress_shows_its_realized_pnl_so_far(tmp_path: Path) -> None
     assert (seen["state"], seen["trades"], seen["notional"], seen["pnl"]) == ("running", 2, 100.1, -0.16)
     assert seen["equity"] == [0.0, 0.0, -0.16] and seen["equity_kind"] == "realized PnL so far"
     assert seen["started_at"] == "2026-11-23 10:00:00" and seen["events"] == 3  # the half line is not read yet
+    assert not (run / "summary.json").exists()  # still going: its line is made again each time
+
+
+def ended_run(folder: Path, drawdown: str, pnl: str = "-0.5") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        {"event": "run_started", "time": 1, "at": "2026-11-23T10:00:00.000+00:00", "profile": "quick_smoke",
+         "strategy": "ma_crossover", "symbol": "BTC/EUR", "timeframe": "1m", "duration_minutes": 15,
+         "max_notional": "200", "max_trades": 5, "validate_only": True},
+        {"event": "run_finished", "time": 2, "stop_reason": "DURATION_ELAPSED", "spent_notional": "38.9",
+         "spent_trades": 1, "metrics": {"pnl": pnl, "max_drawdown_pct": drawdown,
+                                        "equity_curve": [[1, "1000"], [2, "999.5"]]}},
+    ]
+    (folder / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return folder
+
+
+def test_an_ended_runs_line_is_kept_beside_its_log_and_read_back(tmp_path: Path) -> None:
+    run = ended_run(tmp_path / "20261123T100000Z-quick_smoke-abcd1234", drawdown="0.03")
+    first = summary(run, AlertsConfig())
+    assert (first["state"], first["pnl"], first["alerts"], first["equity"]) == ("finished", -0.5, 0, [1000.0, 999.5])
+    kept = json.loads((run / "summary.json").read_text())
+    assert kept["summary"] == first
+    kept["summary"]["pnl"] = 123.0  # what the next session shows comes from the kept line, not the log
+    (run / "summary.json").write_text(json.dumps(kept))
+    assert summary(run, AlertsConfig())["pnl"] == 123.0
+
+
+def test_a_kept_line_is_made_again_when_the_rules_or_the_log_change(tmp_path: Path) -> None:
+    run = ended_run(tmp_path / "20261123T100000Z-quick_smoke-abcd1234", drawdown="0.03")
+    assert summary(run, AlertsConfig(max_drawdown_pct=0.05))["alerts"] == 0
+    assert summary(run, AlertsConfig(max_drawdown_pct=0.01))["alerts"] == 1  # a stricter threshold in the config
+    ended_run(run, drawdown="0.03", pnl="-12.25")  # the log rewritten: another size
+    assert summary(run, AlertsConfig(max_drawdown_pct=0.01))["pnl"] == -12.25
+
+
+def test_an_unreadable_kept_line_is_made_again(tmp_path: Path) -> None:
+    run = ended_run(tmp_path / "20261123T100000Z-quick_smoke-abcd1234", drawdown="0.03")
+    expected = summary(run, AlertsConfig())
+    (run / "summary.json").write_text('{"made_from": ')
+    assert summary(run, AlertsConfig()) == expected
+    assert json.loads((run / "summary.json").read_text())["summary"] == expected  # and kept again
