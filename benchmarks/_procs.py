@@ -68,11 +68,15 @@ class Runner:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only this plugin: see the module's docstring
         self.env = env
 
-    def pytest(self, cwd: Path, *args: str) -> Run:
-        """One ``pytest`` run, with this plugin loaded unless ``args`` start with
-        ``PLUGIN_OFF``; a non-zero exit stops the benchmark with its output."""
+    @staticmethod
+    def command(*args: str) -> list[str]:
+        """``pytest`` with this plugin loaded unless ``args`` start with ``PLUGIN_OFF``."""
         plugin = () if args[:2] == PLUGIN_OFF else ("-p", "peak_testnet")
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin, *args]
+        return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin, *args]
+
+    def pytest(self, cwd: Path, *args: str) -> Run:
+        """One ``pytest`` run (``command``); a non-zero exit stops the benchmark with its output."""
+        cmd = self.command(*args)
         with tempfile.TemporaryFile("w+") as out:
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
@@ -98,6 +102,25 @@ class Runner:
                 runs[i].append(self.pytest(cwd, *args))
         return [Run(min(r.seconds for r in job), max(r.max_rss_mb for r in job), job[-1].output,
                     tuple(r.seconds for r in job)) for job in runs]
+
+    def instructions(self, *jobs: tuple[Path, tuple[str, ...]]) -> list[int] | None:
+        """The instructions each job's pytest process executes, counted by valgrind's
+        callgrind (~50x slower, so all jobs at once): the same count whatever else the machine
+        is doing, where wall time moves by +-15 % here. ``None`` without valgrind."""
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            return None
+        procs = [subprocess.Popen([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                   *self.command(*args)], cwd=cwd, env=self.env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for cwd, args in jobs]
+        counts = []
+        for proc, (cwd, args) in zip(procs, jobs, strict=True):
+            _, err = proc.communicate()
+            found = re.search(r"^==\d+== Collected : (\d+)$", err, re.MULTILINE)
+            if proc.returncode != 0 or found is None:
+                raise SystemExit(f"benchmark run under valgrind failed ({proc.returncode}): {args} in {cwd}\n{err}")
+            counts.append(int(found.group(1)))
+        return counts
 
 
 def repo_copy(dest: Path) -> Path:

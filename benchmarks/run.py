@@ -94,7 +94,32 @@ def replay(runner: Runner, work: Path, size: Size) -> tuple[list[Row], float]:
         Row(f"1d. figure 1 round by round: median of {len(off.rounds)} ratios of runs taken back to back "
             f"(quartiles {paired[0]:.2f}x-{paired[2]:.2f}x)", f"{statistics.median(subject.rounds):.3f} s",
             f"{statistics.median(off.rounds):.3f} s", f"{paired[1]:.2f}x", "-", "info"),
+        *counted(runner, work, size),
     ], idle.max_rss_mb
+
+
+def counted(runner: Runner, work: Path, size: Size) -> list[Row]:
+    """Figures 1 and 1c again, in instructions: a noise-free view of the same runs, in a repo
+    copy with one run of history (the warm-up), as figure 1's first round has."""
+    figures = ("1e. figure 1 in instructions (valgrind callgrind): the replay vs 1 trivial test without the plugin",
+               "1f. figure 1c in instructions: the plugin idle vs 1 trivial test without the plugin")
+    if not size.warm_up:
+        return [Row(figure, "skipped: --quick (valgrind runs ~50x slower)", "-", "-", "-", "info") for figure in figures]
+    repo = repo_copy(work / "repo-counted")
+    bare = pytest_project(work / "bare-counted", TRIVIAL_TEST)
+    jobs = ((repo, ("--testnet-profile", "ma_crossover_small")), (bare, ()), (bare, PLUGIN_OFF))
+    for cwd, args in jobs:
+        runner.pytest(cwd, *args)  # bytecode caches
+    counts = runner.instructions(*jobs)
+    if counts is None:
+        return [Row(figure, "skipped: valgrind is not installed (apt-get install valgrind)", "-", "-", "-", "info")
+                for figure in figures]
+    subject, idle, off = counts
+    return [
+        Row(figures[0], f"{subject / 1e6:,.0f} M instructions", f"{off / 1e6:,.0f} M", f"{subject / off:.2f}x", "-",
+            "info"),
+        Row(figures[1], f"{idle / 1e6:,.0f} M instructions", f"{off / 1e6:,.0f} M", f"{idle / off:.2f}x", "-", "info"),
+    ]
 
 
 def growth(runner: Runner, work: Path, size: Size, bare_rss: float) -> list[Row]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-FIGURES = ("1.", "1b.", "1c.", "1d.", "2.", "2b.", "3.", "3b.", "4.", "5.", "6.", "6b.", "6c.", "6d.", "6e.")
+FIGURES = ("1.", "1b.", "1c.", "1d.", "1e.", "1f.", "2.", "2b.", "3.", "3b.", "4.", "5.", "6.", "6b.", "6c.", "6d.", "6e.")
 
 
 def test_quick_benchmark_prints_every_figure(tmp_path: Path) -> None:
