@@ -69,6 +69,15 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     return pytester
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the file with ``new``. An ``old`` that is not there fails
+    the test: a ``str.replace`` that matches nothing would leave the file as it was, and the
+    test would go on checking the shipped config instead of the edited one."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} has no {old!r} to edit"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def write_profile(pytester: pytest.Pytester, name: str, **fields: object) -> Path:
     """A YAML profile with sensible defaults, overridden by ``fields``."""
     import yaml

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from conftest import edit as edit_file
 
 TODAY = datetime.now(timezone.utc).date().isoformat()
 LEDGER = f"test_results/usage/usage_{TODAY}.json"
@@ -205,10 +206,7 @@ def test_bad_input_is_one_line_and_writes_nothing(project: pytest.Pytester, monk
         path = project.path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, tuple):
-            old, new = content
-            text = path.read_text()
-            assert old in text, f"{relative} has no {old!r} to edit"
-            path.write_text(text.replace(old, new, 1))
+            edit_file(path, *content)
         elif isinstance(content, bytes):
             path.write_bytes(content)
         else:

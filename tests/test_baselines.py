@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, edit, write_profile
 from pytest_peak_testnet.cassettes.baselines import Baseline, close, differences
 
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
@@ -30,7 +30,7 @@ def add_ini(project: pytest.Pytester, line: str) -> None:
 
 def set_fee(project: pytest.Pytester, rate: str) -> None:
     config = project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("fee_rate = 0.0026", f"fee_rate = {rate}"))
+    edit(config, "fee_rate = 0.0026", f"fee_rate = {rate}")
 
 
 def test_shipped_baselines_match_their_replays(replay_project: pytest.Pytester) -> None:
@@ -66,8 +66,8 @@ def test_a_changed_fee_rate_fails_with_the_difference_then_update_makes_it_pass(
 
 def test_a_changed_order_shows_the_first_differing_order(replay_project: pytest.Pytester) -> None:
     path = baseline(replay_project, "quick_smoke")
-    path.write_text(path.read_text().replace('side: "sell", volume: "0.00125312", price: "38961.6"',
-                                             'side: "sell", volume: "0.00125312", price: "38961.7"'))
+    edit(path, 'side: "sell", volume: "0.00125312", price: "38961.6"',
+         'side: "sell", volume: "0.00125312", price: "38961.7"')
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([

@@ -9,7 +9,7 @@ import time
 import pytest
 from servers import plain_server
 
-from conftest import run_events, write_profile
+from conftest import edit, run_events, write_profile
 from pytest_peak_testnet import __version__
 from pytest_peak_testnet.exchange.handshake import simulator_version
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
@@ -46,7 +46,7 @@ def test_a_simulator_at_any_url_is_recognised_by_its_handshake(project: pytest.P
 def test_another_loopback_server_is_an_exchange_and_a_still_clock_ends_the_run(
         project: pytest.Pytester, keys: None, kraken_simulator: Simulator) -> None:
     config = project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("poll_interval_seconds = 60.0", "poll_interval_seconds = 0.5"))
+    edit(config, "poll_interval_seconds = 60.0", "poll_interval_seconds = 0.5")
     write_profile(project, "proxied", duration_minutes=10, params={"fast": 2, "slow": 4})
     with plain_server(kraken_simulator.url) as url:
         started = time.monotonic()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import error_lines, run_events, write_profile
+from conftest import edit, error_lines, run_events, write_profile
 
 OFFLINE = ("--testnet-base-url", "http://127.0.0.1:9")
 #: quick_smoke's plan on its cassette, without its expectations and baseline: 2 trades,
@@ -55,8 +55,7 @@ def test_a_run_that_trades_nothing_fails_the_profile_that_expects_trades(replay_
     """The issue's example: with the exposure limit lowered, every order is denied; such a
     run used to pass."""
     config = replay_project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("max_total_exposure_notional = 5000.0",
-                                                 "max_total_exposure_notional = 10.0"))
+    edit(config, "max_total_exposure_notional = 5000.0", "max_total_exposure_notional = 10.0")
     result = run(replay_project, {"orders_accepted": {"min": 1}, "alerts": {"risk_denial": 0}})
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["judged (replay): 2 of 2 expectations failed (expect.orders_accepted.min, "

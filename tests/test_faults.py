@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from servers import plain_server
 
-from conftest import run_events, write_profile
+from conftest import edit, run_events, write_profile
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Faults, Simulator
 
 BUY_ONCE = """
@@ -51,8 +51,7 @@ def live_orders(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
     monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
     config = project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("validate_only = true\nallow_live_orders = false",
-                                                 "validate_only = false\nallow_live_orders = true"))
+    edit(config, "validate_only = true\nallow_live_orders = false", "validate_only = false\nallow_live_orders = true")
     project.makeconftest(BUY_ONCE)
     write_profile(project, "faulty", strategy="buy_once", duration_minutes=10, params={})
     return project
@@ -100,7 +99,7 @@ def test_every_fault_on_an_order_a_read_and_the_clock(live_orders: pytest.Pytest
 def test_a_lost_order_answer_is_spent_in_the_ledger_of_a_live_run(live_orders: pytest.Pytester,
                                                                   kraken_simulator: Simulator) -> None:
     config = live_orders.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("poll_interval_seconds = 60.0", "poll_interval_seconds = 0.2"))
+    edit(config, "poll_interval_seconds = 60.0", "poll_interval_seconds = 0.2")
     kraken_simulator.faults.http_error(502, method="AddOrder")  # answered by a gateway: never placed, never known
     with plain_server(kraken_simulator.url) as url:  # not the simulator, as far as the plugin knows: it spends
         result = live_orders.runpytest("--testnet-profile", "faulty", "--testnet-record-mode=all",

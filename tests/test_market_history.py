@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import write_profile
+from conftest import edit, write_profile
 from pytest_peak_testnet.errors import InputError
 from pytest_peak_testnet.exchange.simulator import Simulator
 from pytest_peak_testnet.exchange.simulator.csvhistory import load
@@ -132,10 +132,9 @@ def test_the_profile_and_config_keys_choose_the_file(project: pytest.Pytester) -
                       "--testnet-simulator").assert_outcomes(passed=1)
     assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "history_probe.json") for c in page) == START
 
-    profile.write_text(profile.read_text().replace("simulator_data: market/XBTEUR_1.csv\n", ""))
+    edit(profile, "simulator_data: market/XBTEUR_1.csv\n", "")
     config = project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("[testnet_session]\n",
-                                                 '[testnet_session]\nsimulator_data = "market/XBTEUR_1.csv"\n'))
+    edit(config, "[testnet_session]\n", '[testnet_session]\nsimulator_data = "market/XBTEUR_1.csv"\n')
     project.runpytest("--testnet-profile", "history_probe", "--testnet-record-mode=all",
                       "--testnet-simulator").assert_outcomes(passed=1)
     assert min(c[0] for page in ohlc_answers(project.path / "cassettes" / "history_probe.json") for c in page) == START

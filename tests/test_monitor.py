@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, edit
 from pytest_peak_testnet import cli
 from pytest_peak_testnet.desk.config import AlertsConfig
 from pytest_peak_testnet.reporting.monitor import alerts, read_events
@@ -102,8 +102,8 @@ def test_alerts_only_uses_the_thresholds_from_the_config(desk_dir: Path) -> None
         "ALERT exchange_rejection at 2024-01-01 00:08:00: buy order rejected by the exchange: EOrder:Insufficient funds",
         "ALERT limit_reached at 2024-01-01 00:09:00: RUN_MAX_TRADES_REACHED (5 of 5 trades used)",
     ]
-    config.write_text(config.read_text().replace("max_drawdown_pct = 0.05", "max_drawdown_pct = 0.02")
-                      .replace("limit_reached = true", "limit_reached = false"))
+    edit(config, "max_drawdown_pct = 0.05", "max_drawdown_pct = 0.02")
+    edit(config, "limit_reached = true", "limit_reached = false")
     assert [line.split()[1] for line in monitor("--alerts", str(run))[1].splitlines()[1:]] == [
         "exchange_rejection", "drawdown"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import write_profile
+from conftest import edit, write_profile
 
 SMOKE = ("--testnet-profile", "quick_smoke", "--testnet-report")
 
@@ -109,7 +109,7 @@ def test_no_report_unless_asked_or_configured(replay_project: pytest.Pytester) -
     replay_project.runpytest("--testnet-profile", "quick_smoke").assert_outcomes(passed=1)
     assert not (replay_project.path / "reports").exists()
     config = replay_project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("auto_generate_report = false", "auto_generate_report = true"))
+    edit(config, "auto_generate_report = false", "auto_generate_report = true")
     replay_project.runpytest("--testnet-profile", "quick_smoke").assert_outcomes(passed=1)
     assert (replay_project.path / "reports" / "latest.md").exists()
 

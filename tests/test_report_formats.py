@@ -7,16 +7,14 @@ import re
 
 import pytest
 
-from conftest import error_lines
+from conftest import edit, error_lines
 
 SMOKE = ("--testnet-profile", "quick_smoke", "--testnet-report")
 
 
 def set_formats(project: pytest.Pytester, value: str) -> None:
     config = project.path / "config" / "config.toml"
-    text = config.read_text()
-    assert 'report_format = "markdown"' in text
-    config.write_text(text.replace('report_format = "markdown"', f"report_format = {value}"))
+    edit(config, 'report_format = "markdown"', f"report_format = {value}")
 
 
 def test_markdown_and_html_are_both_written_and_each_file_is_named(replay_project: pytest.Pytester) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import error_lines, write_profile
+from conftest import edit, error_lines, write_profile
 
 
 def edit_config(project: pytest.Pytester, old: str, new: str) -> None:
-    config = project.path / "config" / "config.toml"
-    text = config.read_text()
-    assert old in text, old
-    config.write_text(text.replace(old, new, 1))
+    edit(project.path / "config" / "config.toml", old, new)
 
 
 @pytest.mark.parametrize(("section", "reason"), [

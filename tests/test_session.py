@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import error_lines, run_events, write_profile
+from conftest import edit, error_lines, run_events, write_profile
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 #: Nothing listens on the discard port: a request that escaped a replay would fail loudly.
@@ -138,9 +138,8 @@ def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> 
 
 
 def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pytester) -> None:
-    text = (replay_project.path / "config" / "config.toml").read_text()
-    (replay_project.path / "config" / "config.toml").write_text(
-        text.replace("max_total_exposure_notional = 5000.0", "max_total_exposure_notional = 10.0"))
+    edit(replay_project.path / "config" / "config.toml", "max_total_exposure_notional = 5000.0",
+         "max_total_exposure_notional = 10.0")
     # quick_smoke's own expectations and baseline say it trades; this copy expects nothing.
     write_profile(replay_project, "smoke_copy", duration_minutes=15, max_notional=200.0, max_trades=5,
                   close_at_end=True, params={"fast": 3, "slow": 8}, cassette="quick_smoke.json", baseline=False)
@@ -158,7 +157,7 @@ def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pyt
 @pytest.mark.parametrize("mode", ["paper", "live"])
 def test_executor_refuses_to_exist_outside_testnet(replay_project: pytest.Pytester, mode: str) -> None:
     path = replay_project.path / "config" / "config.toml"
-    path.write_text(path.read_text().replace('mode = "testnet"', f'mode = "{mode}"'))
+    edit(path, 'mode = "testnet"', f'mode = "{mode}"')
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
@@ -264,8 +263,7 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     """validate_only = false with allow_live_orders: the simulator places and fills the
     orders at its own book with its own fees, and the run's figures are exactly those."""
     config = project.path / "config" / "config.toml"
-    config.write_text(config.read_text().replace("validate_only = true\nallow_live_orders = false",
-                                                 "validate_only = false\nallow_live_orders = true"))
+    edit(config, "validate_only = true\nallow_live_orders = false", "validate_only = false\nallow_live_orders = true")
     monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
     write_profile(project, "placed", duration_minutes=45, max_notional=300.0, max_trades=6, close_at_end=True,

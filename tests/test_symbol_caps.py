@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import error_lines, write_profile
+from conftest import edit, error_lines, write_profile
 from pytest_peak_testnet import cli
 from pytest_peak_testnet.desk.usage import UsageLedger
 
@@ -23,9 +23,7 @@ class Allow:
 
 def with_caps(project: pytest.Pytester, caps: str = CAPS) -> None:
     config = project.path / "config" / "config.toml"
-    text = config.read_text()
-    assert 'allowed = ["BTC/EUR", "ETH/EUR"]\n' in text
-    config.write_text(text.replace('allowed = ["BTC/EUR", "ETH/EUR"]\n', caps))
+    edit(config, 'allowed = ["BTC/EUR", "ETH/EUR"]\n', caps)
 
 
 def spend(project: pytest.Pytester, symbol: str, notional: float, trades: int) -> None:
