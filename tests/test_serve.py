@@ -168,6 +168,9 @@ def test_a_kept_line_is_made_again_when_the_rules_or_the_log_change(tmp_path: Pa
     assert summary(run, AlertsConfig(max_drawdown_pct=0.01))["alerts"] == 1  # a stricter threshold in the config
     ended_run(run, drawdown="0.03", pnl="-12.25")  # the log rewritten: another size
     assert summary(run, AlertsConfig(max_drawdown_pct=0.01))["pnl"] == -12.25
+    moved = run.rename(run.with_name("20261123T100000Z-renamed-abcd1234"))
+    assert summary(moved, AlertsConfig(max_drawdown_pct=0.01))["profile"] == "quick_smoke"
+    assert summary(moved, AlertsConfig(max_drawdown_pct=0.01))["name"] == moved.name
 
 
 def test_an_unreadable_kept_line_is_made_again(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ run's own figures and its full equity curve (one point per candle) replace them.
 A run's log never changes after its last event, so an ended run's line is kept beside the
 log (``summary.json``) and read back in the sessions after: every session writes the
 dashboard, and parsing fifty logs again each time cost it ~20 ms. The kept line names the
-log's size and mtime and the alert rules it was made with; when any of them differs it is
-made again. It is a shortcut, not a record: unreadable, it is made again; unwritable (a
-read-only folder of runs), the line is still shown.
+run's folder, the log's size and mtime and the alert rules it was made with; when any of
+them differs it is made again. It is a shortcut, not a record: unreadable, it is made again;
+unwritable (a read-only folder of runs), the line is still shown.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ KEPT_FILE = "summary.json"
 def summary(run: Path, rules: AlertsConfig, last_events: int = 30) -> dict[str, Any]:
     log = events_path(run)
     stat = log.stat()
-    made_from = {"log": [stat.st_size, stat.st_mtime_ns], "rules": asdict(rules), "last_events": last_events}
+    made_from = {"run": run.name, "log": [stat.st_size, stat.st_mtime_ns], "rules": asdict(rules),
+                 "last_events": last_events}
     kept = _kept(log.parent / KEPT_FILE, made_from)
     if kept is not None:
         return kept
