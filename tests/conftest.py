@@ -5,11 +5,12 @@ Inner runs keep collection order (``-p no:randomly``): the tests read their outp
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -76,6 +77,12 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{path.name} has no {old!r} to edit"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def ledger_runs(root: Path) -> list[dict[str, Any]]:
+    """Every run record in the JSON ledger under ``root``, day by day, as the file holds it."""
+    days = sorted((root / "test_results" / "usage").glob("usage_*.json"))
+    return [run for day in days for run in json.loads(day.read_text(encoding="utf-8"))["run_log"]]
 
 
 def write_profile(pytester: pytest.Pytester, name: str, **fields: object) -> Path:

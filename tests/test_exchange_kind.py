@@ -3,13 +3,12 @@ whatever that server's clock does."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 from servers import plain_server
 
-from conftest import edit, run_events, write_profile
+from conftest import edit, ledger_runs, run_events, write_profile
 from pytest_peak_testnet import __version__
 from pytest_peak_testnet.exchange.handshake import simulator_version
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
@@ -30,8 +29,7 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _ledger_modes(project: pytest.Pytester) -> list[str]:
-    [day] = (project.path / "test_results" / "usage").glob("usage_*.json")
-    return [run["mode"] for run in json.loads(day.read_text())["run_log"]]
+    return [run["mode"] for run in ledger_runs(project.path)]
 
 
 def test_a_simulator_at_any_url_is_recognised_by_its_handshake(project: pytest.Pytester, keys: None,

@@ -4,14 +4,13 @@ unless the exchange shows it was."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from servers import plain_server
 
-from conftest import edit, run_events, write_profile
+from conftest import edit, ledger_runs, run_events, write_profile
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Faults, Simulator
 
 BUY_ONCE = """
@@ -58,8 +57,7 @@ def live_orders(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
 
 
 def _ledger_run(project: pytest.Pytester) -> dict[str, object]:
-    [day] = (project.path / "test_results" / "usage").glob("usage_*.json")
-    [run] = json.loads(day.read_text())["run_log"]
+    [run] = ledger_runs(project.path)
     return run
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import edit, write_profile
+from conftest import edit, ledger_runs, write_profile
 
 SMOKE = ("--testnet-profile", "quick_smoke", "--testnet-report")
 
@@ -185,8 +185,7 @@ def test_xdist_writes_one_report_whose_totals_equal_the_ledger(replay_project: p
     result = replay_project.runpytest("-n", "2", "profiles", "--testnet-report")
     result.assert_outcomes(passed=4)
     markdown, data = report(replay_project)
-    ledger = [json.loads(p.read_text()) for p in (replay_project.path / "test_results" / "usage").glob("usage_*.json")]
-    runs = [run for day in ledger for run in day["run_log"]]
+    runs = ledger_runs(replay_project.path)
     assert sorted(p["profile"] for p in data["profiles"]) == sorted(r["profile"] for r in runs) == [
         "btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke"]
     # One definition of notional, exactly the same in the report and in the ledger.

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import edit, error_lines, run_events, write_profile
+from conftest import edit, error_lines, ledger_runs, run_events, write_profile
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 #: Nothing listens on the discard port: a request that escaped a replay would fail loudly.
@@ -108,8 +108,7 @@ def test_record_mode_once_records_a_missing_cassette_then_replays_it(project: py
     recorded = cassette.read_bytes()
     project.runpytest(*once).assert_outcomes(passed=1)
     assert cassette.read_bytes() == recorded  # the second run played it back, wrote nothing
-    [day] = (project.path / "test_results" / "usage").glob("usage_*.json")
-    assert [run["mode"] for run in json.loads(day.read_text())["run_log"]] == ["simulator", "replay"]
+    assert [run["mode"] for run in ledger_runs(project.path)] == ["simulator", "replay"]
 
 
 def test_new_episodes_plays_what_the_cassette_holds_and_records_the_rest(project: pytest.Pytester) -> None:
