@@ -92,8 +92,8 @@ class ProfileRun:
         What an allowed run needs (its credentials, its cassette) is checked before that: a
         bad key or a broken cassette stops it before it starts, with nothing logged or reserved."""
         plan, limits = self.plan, self.desk.limits
-        if self.desk.dry_run or self.mode != "live":
-            decision = limits.check_run_allowed(plan.symbol, plan.notional, plan.trades, plan.duration_minutes)
+        if self.desk.dry_run or self.mode != "live":  # decided without reserving
+            decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
             if decision.allowed and not self.desk.dry_run:
                 self._check_needs()
             self.decision = decision

@@ -153,3 +153,38 @@ def test_four_processes_share_one_ledger_exactly(tmp_path: Path) -> None:
     # Every refusal happened because the next planned 12.34 no longer fitted: nothing was lost.
     assert day.notional_spent + Decimal("12.34") > Decimal(1500) - Decimal("12.34")
     assert not list((tmp_path / "usage").glob("*.tmp"))
+
+
+SPEND_ELSEWHERE_AFTER_THE_FIRST_DECISION = """
+from pathlib import Path
+
+from pytest_peak_testnet.desk.usage import UsageLedger
+
+SPENT = []
+
+
+class Yes:
+    allowed = True
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "setup" and not SPENT:  # another desk spends almost the whole day
+        SPENT.append(report.nodeid)
+        ledger = UsageLedger(Path("test_results"), 7)
+        _, reservation = ledger.reserve("elsewhere", "other::desk", "live", 1990, 1, lambda usage: Yes())
+        ledger.settle(reservation, 1990, 1, "passed")
+"""
+
+
+def test_a_dry_run_decides_every_profile_against_the_day_as_it_first_read_it(project: pytest.Pytester) -> None:
+    project.makeconftest(SPEND_ELSEWHERE_AFTER_THE_FIRST_DECISION)
+    result = project.runpytest("--testnet-profile", "quick_smoke,ma_crossover_small", "--testnet-dry-run")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*testnet dry run: limit decisions*",
+        "quick_smoke: allowed",
+        "ma_crossover_small: allowed",
+        "testnet budget *: notional 1990.00/2000.00, trades 1/60, 1 runs;*",  # spent meanwhile, elsewhere
+    ])
+    replay = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run", "-rs")
+    replay.stdout.fnmatch_lines(["*quick_smoke: blocked: DAILY_NOTIONAL_EXHAUSTED (1990.00 used + 200.00 planned*"])

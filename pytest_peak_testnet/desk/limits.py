@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from . import symbolcaps
 from .config import DailyLimits, RunLimits, SymbolPolicy
@@ -71,12 +70,6 @@ class LimitsController:
         self.daily = daily
         self.symbols = symbols
         self.ledger = ledger
-
-    def check_run_allowed(self, symbol: str, planned_notional: Any, planned_trades: int,
-                          planned_duration_minutes: int) -> Decision:
-        """Read-only check against today's ledger (a dry run, or a replay)."""
-        plan = Plan(symbol, money(planned_notional), planned_trades, planned_duration_minutes)
-        return self.evaluate(plan, self.ledger.read())
 
     def reserve_run(self, plan: Plan, profile: str, nodeid: str, mode: RunMode) -> tuple[Decision, Reservation | None]:
         """Check and reserve in one locked step, so parallel runs cannot overspend the day."""
