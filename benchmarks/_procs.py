@@ -94,14 +94,18 @@ class Runner:
         other work only ever adds time. Jobs alternate, so drift hits them all alike; each
         job's ``rounds`` pair its runs with the other jobs' runs of the same round."""
         if warm_up:
-            for cwd, args in jobs:
-                self.pytest(cwd, *args)  # bytecode caches, page cache
+            self.warm_up(*jobs)
         runs: list[list[Run]] = [[] for _ in jobs]
         for _ in range(repeat):
             for i, (cwd, args) in enumerate(jobs):
                 runs[i].append(self.pytest(cwd, *args))
         return [Run(min(r.seconds for r in job), max(r.max_rss_mb for r in job), job[-1].output,
                     tuple(r.seconds for r in job)) for job in runs]
+
+    def warm_up(self, *jobs: tuple[Path, tuple[str, ...]]) -> None:
+        """Each job once, to fill the bytecode caches and the page cache."""
+        for cwd, args in jobs:
+            self.pytest(cwd, *args)
 
     def instructions(self, *jobs: tuple[Path, tuple[str, ...]]) -> list[int] | None:
         """The instructions each job's pytest process executes, counted by valgrind's

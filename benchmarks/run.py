@@ -108,8 +108,7 @@ def counted(runner: Runner, work: Path, size: Size) -> list[Row]:
     repo = repo_copy(work / "repo-counted")
     bare = pytest_project(work / "bare-counted", TRIVIAL_TEST)
     jobs = ((repo, ("--testnet-profile", "ma_crossover_small")), (bare, ()), (bare, PLUGIN_OFF))
-    for cwd, args in jobs:
-        runner.pytest(cwd, *args)  # bytecode caches
+    runner.warm_up(*jobs)
     counts = runner.instructions(*jobs)
     if counts is None:
         return [Row(figure, "skipped: valgrind is not installed (apt-get install valgrind)", "-", "-", "-", "info")

@@ -85,6 +85,14 @@ def ledger_runs(root: Path) -> list[dict[str, Any]]:
     return [run for day in days for run in json.loads(day.read_text(encoding="utf-8"))["run_log"]]
 
 
+def write_run(runs: Path, name: str, events: list[dict[str, Any]]) -> Path:
+    """A run folder ``runs/name`` whose log holds ``events`` (written again if it exists)."""
+    folder = runs / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    return folder
+
+
 def write_profile(pytester: pytest.Pytester, name: str, **fields: object) -> Path:
     """A YAML profile with sensible defaults, overridden by ``fields``."""
     import yaml

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, edit
+from conftest import ROOT, edit, write_run
 from pytest_peak_testnet import cli
 from pytest_peak_testnet.desk.config import AlertsConfig
 from pytest_peak_testnet.reporting.monitor import alerts, read_events
@@ -36,13 +36,6 @@ def finished(drawdown: float) -> dict[str, Any]:
     return {"event": "run_finished", "time": 1704068100, "stop_reason": "DURATION_ELAPSED", "spent_notional": "38.9",
             "spent_trades": 1, "metrics": {"realized_pnl": "0", "unrealized_pnl": "-0.5", "pnl": "-0.5",
                                            "max_drawdown_pct": str(drawdown)}}
-
-
-def write_run(runs: Path, name: str, events: list[dict[str, Any]]) -> Path:
-    folder = runs / name
-    folder.mkdir(parents=True)
-    (folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    return folder
 
 
 @pytest.fixture

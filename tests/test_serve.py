@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_run
 from pytest_peak_testnet.desk.config import AlertsConfig
 from pytest_peak_testnet.reporting.runview import summary
 
@@ -138,17 +139,14 @@ def test_a_run_in_progress_shows_its_realized_pnl_so_far(tmp_path: Path) -> None
 
 
 def ended_run(folder: Path, drawdown: str, pnl: str = "-0.5") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [
+    return write_run(folder.parent, folder.name, [
         {"event": "run_started", "time": 1, "at": "2026-11-23T10:00:00.000+00:00", "profile": "quick_smoke",
          "strategy": "ma_crossover", "symbol": "BTC/EUR", "timeframe": "1m", "duration_minutes": 15,
          "max_notional": "200", "max_trades": 5, "validate_only": True},
         {"event": "run_finished", "time": 2, "stop_reason": "DURATION_ELAPSED", "spent_notional": "38.9",
          "spent_trades": 1, "metrics": {"pnl": pnl, "max_drawdown_pct": drawdown,
                                         "equity_curve": [[1, "1000"], [2, "999.5"]]}},
-    ]
-    (folder / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return folder
+    ])
 
 
 def test_an_ended_runs_line_is_kept_beside_its_log_and_read_back(tmp_path: Path) -> None:
