@@ -23,7 +23,7 @@ from .desk.profiles import Profile
 from .desk.project import Desk
 from .desk.switches import off_reason
 from .errors import InputError, display
-from .exchange.kraken_errors import KrakenError
+from .exchange.errors import BaseError
 from .gcpause import gc_paused
 from .trading.exact import exact
 
@@ -204,4 +204,4 @@ def plain_failures() -> tuple[type[BaseException], ...]:
     from .trading.bounds import SessionBoundExceeded
     from .trading.executor import EnvironmentNotTestnetError
 
-    return (InputError, CassetteError, KrakenError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)
+    return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)

@@ -19,15 +19,14 @@ import requests
 
 from pytest_peak_testnet.errors import ConfigError
 from pytest_peak_testnet.exchange.credentials import Credentials, CredentialsError
-from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
-from pytest_peak_testnet.exchange.kraken_errors import (
+from pytest_peak_testnet.exchange.errors import (
     AuthenticationError,
     BadRequest,
     BadResponse,
     BadSymbol,
+    BaseError,
     ExchangeNotAvailable,
     InsufficientFunds,
-    KrakenError,
     MissingCredentials,
     NetworkError,
     OrderNotFound,
@@ -35,6 +34,7 @@ from pytest_peak_testnet.exchange.kraken_errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
+from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 MakeClient = Callable[..., KrakenTestnetClient]
@@ -285,7 +285,7 @@ def test_pacing_keeps_rate_limit_ms_between_requests(make_client: MakeClient, fa
     assert fake_time.sleeps == [0.25, 0.25]
 
 
-FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[KrakenError]]] = {
+FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[BaseError]]] = {
     "http 503": (lambda sim, n: sim.faults.http_error(503, times=n), ExchangeNotAvailable),
     "http 429": (lambda sim, n: sim.faults.http_error(429, times=n), RateLimitExceeded),
     "malformed body": (lambda sim, n: sim.faults.malformed(times=n), BadResponse),
@@ -352,7 +352,7 @@ def test_a_real_order_that_timed_out_may_be_on_the_book(make_client: MakeClient,
     kraken_simulator.faults.delay(0.5, method="AddOrder")
     with pytest.raises(OrderStatusUnknown, match=r"no answer within 0\.2 s; the order may have reached Kraken") as lost:
         client.add_order("BTC/EUR", "buy", "limit", "0.01", price="20000", userref=7)
-    assert fake_time.sleeps == [] and lost.value.userref == 7
+    assert fake_time.sleeps == [] and lost.value.client_order_id == "7"
     assert [order.userref for order in client.open_orders().values()] == [7]  # why a blind resend is wrong
 
 

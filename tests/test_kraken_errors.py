@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from pytest_peak_testnet.exchange import kraken_errors as ke
+from pytest_peak_testnet.exchange import errors as ke
 from pytest_peak_testnet.exchange.kraken_errors import error_class, unwrap
 
 #: The strings the issue and Kraken's error documentation name, with the class each must raise.
@@ -39,8 +39,8 @@ MAPPING = [
 
 
 @pytest.mark.parametrize(("error", "cls"), MAPPING)
-def test_each_error_string_raises_its_class_and_keeps_the_string(error: str, cls: type[ke.KrakenError]) -> None:
-    with pytest.raises(ke.KrakenError) as info:
+def test_each_error_string_raises_its_class_and_keeps_the_string(error: str, cls: type[ke.BaseError]) -> None:
+    with pytest.raises(ke.BaseError) as info:
         unwrap({"error": [error]})  # Kraken's failure envelope: no "result" key at all
     assert type(info.value) is cls
     assert error_class(error) is cls
@@ -54,13 +54,13 @@ def test_ccxt_roots_separate_refusals_from_transient_failures() -> None:
     for cls in (ke.RequestTimeout, ke.ExchangeNotAvailable, ke.InvalidNonce, ke.RateLimitExceeded):
         assert issubclass(cls, ke.NetworkError)
     assert issubclass(ke.MissingCredentials, ke.AuthenticationError)
-    assert issubclass(ke.ExchangeError, ke.KrakenError) and issubclass(ke.NetworkError, ke.KrakenError)
+    assert issubclass(ke.ExchangeError, ke.BaseError) and issubclass(ke.NetworkError, ke.BaseError)
 
 
 @pytest.mark.parametrize("cls", sorted({cls for _, cls in MAPPING} | {ke.MissingCredentials, ke.BadResponse,
                                                                        ke.RequestTimeout, ke.NetworkError},
                                       key=lambda c: c.__name__))
-def test_errors_pickle_with_their_fields(cls: type[ke.KrakenError]) -> None:
+def test_errors_pickle_with_their_fields(cls: type[ke.BaseError]) -> None:
     original = cls("EOrder:Insufficient funds, EGeneral:Internal error",
                    ("EOrder:Insufficient funds", "EGeneral:Internal error"))
     copy = pickle.loads(pickle.dumps(original))

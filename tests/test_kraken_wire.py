@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_peak_testnet.exchange.kraken_errors import BadResponse, InvalidOrder, unwrap
+from pytest_peak_testnet.exchange.errors import BadResponse, InvalidOrder
+from pytest_peak_testnet.exchange.kraken_errors import unwrap
 from pytest_peak_testnet.exchange.kraken_orders import (
     OrderPrice,
     TradeBalance,

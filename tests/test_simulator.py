@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from pytest_peak_testnet.exchange import kraken_errors as ke
+from pytest_peak_testnet.exchange import errors as ke
 from pytest_peak_testnet.exchange.kraken_errors import unwrap
 from pytest_peak_testnet.exchange.kraken_wire import sign
 from pytest_peak_testnet.exchange.simulator import (
@@ -42,8 +42,8 @@ def private(sim: Simulator, method: str, nonce: int, secret: str = DEFAULT_API_S
     return requests.post(sim.url + path, data=body, headers=headers, timeout=5)
 
 
-def kraken_error(response: requests.Response) -> ke.KrakenError:
-    with pytest.raises(ke.KrakenError) as info:
+def kraken_error(response: requests.Response) -> ke.BaseError:
+    with pytest.raises(ke.BaseError) as info:
         unwrap(response.json())
     return info.value
 
@@ -177,7 +177,7 @@ def test_signature_and_nonce_checks(kraken_simulator: Simulator) -> None:
     ({"volume": "1", "type": "short"}, "EGeneral:Invalid arguments:type", ke.BadRequest),
 ])
 def test_order_rules_answer_krakens_errors(kraken_simulator: Simulator, params: dict[str, str],
-                                           error: str, cls: type[ke.KrakenError]) -> None:
+                                           error: str, cls: type[ke.BaseError]) -> None:
     order = {"pair": "XBTEUR", "type": "buy", "ordertype": "market", "validate": "true", **params}
     failure = kraken_error(private(kraken_simulator, "AddOrder", 1, **order))
     assert type(failure) is cls and failure.errors == (error,)

@@ -57,21 +57,21 @@ from .. import __version__
 from ..desk.config import TIMEFRAMES, ExchangeConfig
 from ..errors import ConfigError
 from .credentials import Credentials
-from .kraken_errors import (
+from .errors import (
     BadRequest,
     BadResponse,
     BadSymbol,
+    BaseError,
     ExchangeError,
     ExchangeNotAvailable,
     InvalidOrder,
-    KrakenError,
     MissingCredentials,
     NetworkError,
     OrderStatusUnknown,
     RateLimitExceeded,
     RequestTimeout,
-    unwrap,
 )
+from .kraken_errors import unwrap
 from .kraken_wire import (
     OHLCPage,
     OrderResult,
@@ -135,7 +135,7 @@ class _Transient(Exception):
     """An attempt failed in a way a retry may cure; ``reached`` says the request may have
     been acted on, which rules out resending a real order."""
 
-    def __init__(self, error: KrakenError, *, reached: bool) -> None:
+    def __init__(self, error: BaseError, *, reached: bool) -> None:
         super().__init__(error.message)
         self.error = error
         self.reached = reached
@@ -163,7 +163,7 @@ class Transport(Protocol):
     def post(self, url: str, *, data: str, headers: dict[str, str], timeout: float) -> Reply: ...
 
 
-def _transport_failure(path: str, timeout: float, exc: OSError) -> _Transient | KrakenError | None:
+def _transport_failure(path: str, timeout: float, exc: OSError) -> _Transient | BaseError | None:
     """What a failure of the transport means under the retry rule; ``None`` for an
     ``OSError`` that is none of requests' (its exceptions are all OSErrors, and only a
     transport built on requests, which imported it, raises them)."""
@@ -386,7 +386,7 @@ class KrakenTestnetClient:
             if order_ref is not None and failure.reached and (not resend_safe or attempt >= self.config.max_retries):
                 raise OrderStatusUnknown(f"{error.message}; the order may have reached Kraken (userref {order_ref})"
                                          + ("" if resend_safe else ", so it was not resent"),
-                                         error.errors, order_ref) from None
+                                         error.errors, str(order_ref)) from None
             if attempt >= self.config.max_retries:
                 raise error from None
             delay = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
@@ -439,7 +439,7 @@ class KrakenTestnetClient:
                              reached=True) from None
         try:
             return unwrap(payload)
-        except KrakenError as exc:
+        except BaseError as exc:
             if RETRYABLE_ERRORS.intersection(exc.errors):
                 raise _Transient(exc, reached=False) from None
             raise

@@ -18,7 +18,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
 from ..trading.market import Candle
-from .kraken_errors import BadResponse, InvalidOrder
+from .errors import BadResponse, InvalidOrder
 
 #: Kraken's names for currencies everyone else spells differently (``XBT/EUR`` is BTC/EUR).
 COMMON_CURRENCY = {"XBT": "BTC", "XDG": "DOGE"}

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Literal
 
 from ..desk.config import EnvironmentConfig, ExchangeConfig
+from ..exchange.errors import AuthenticationError, BaseError, OrderStatusUnknown
 from ..exchange.kraken import KrakenTestnetClient
-from ..exchange.kraken_errors import AuthenticationError, KrakenError, OrderStatusUnknown
 from ..reporting.runlog import RunLog
 from .paper import OrderTally, Side
 from .risk import LiveRiskLimits, RiskOrder, RiskState
@@ -99,7 +99,7 @@ class TestnetExchangeOrderExecutor:
                 raise
             except OrderStatusUnknown as exc:
                 outcome = self._reconcile(order, exc)
-            except KrakenError as exc:
+            except BaseError as exc:
                 self.tally.rejected += 1
                 outcome = Outcome("rejected", by="exchange", reason=str(exc))
             else:
@@ -115,19 +115,20 @@ class TestnetExchangeOrderExecutor:
         orders under the userref the client gave it; a validate-only one leaves no trace to
         look for. What cannot be confirmed counts as placed."""
         if not self.validate_only:
+            userref = int(lost.client_order_id)
             try:
-                found = {txid for txid, info in self._client.open_orders().items() if info.userref == lost.userref}
-                found.update(self._client.closed_orders(userref=lost.userref)[0])
-            except KrakenError as exc:
+                found = {txid for txid, info in self._client.open_orders().items() if info.userref == userref}
+                found.update(self._client.closed_orders(userref=userref)[0])
+            except BaseError as exc:
                 lookup = f"looking it up failed ({exc})"
             else:
                 if found:
                     txids = sorted(found)
                     self.tally.accepted += 1
-                    self._log.write("order_reconciled", order.time, side=order.side, userref=lost.userref, txids=txids)
-                    return Outcome("placed", description=f"found by userref {lost.userref} after its answer was lost",
+                    self._log.write("order_reconciled", order.time, side=order.side, userref=userref, txids=txids)
+                    return Outcome("placed", description=f"found by userref {userref} after its answer was lost",
                                    txids=tuple(txids))
-                lookup = f"no open or closed order has userref {lost.userref}"
+                lookup = f"no open or closed order has userref {userref}"
         else:
             lookup = "validate-only: nothing to look up"
         return Outcome("unknown", by="exchange", reason=f"{lost}; {lookup}; counted as placed")
