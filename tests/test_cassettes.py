@@ -11,6 +11,8 @@ import yaml
 
 from conftest import ROOT, error_lines, write_profile
 from pytest_peak_testnet.cassettes import CassetteError, find_secrets, use_cassette
+from pytest_peak_testnet.desk.config import load_config
+from pytest_peak_testnet.desk.profiles import load_profiles
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 SHIPPED = sorted((ROOT / "cassettes").glob("*.json"))
@@ -21,8 +23,13 @@ def interactions(path: Path) -> list[dict]:
 
 
 def test_every_shipped_profile_has_a_cassette() -> None:
-    names = {p.stem for p in SHIPPED}
-    assert {"ma_crossover_small", "btc_momentum", "eth_swing", "quick_smoke"} <= names
+    """Every profile the repo defines, in profiles/ and in config/config.toml, as the desk loads them."""
+    config = load_config(ROOT / "config" / "config.toml", ROOT)
+    profiles = load_profiles(ROOT / "profiles", config, ROOT)
+    assert "eth_scalp_toml" in profiles  # the TOML profiles are among them
+    missing = [name for name, profile in profiles.items()
+               if not (ROOT / "cassettes" / (profile.cassette or f"{name}.json")).is_file()]
+    assert missing == []
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

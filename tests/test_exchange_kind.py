@@ -91,8 +91,22 @@ def test_wall_clock_time_is_bounded_by_duration_and_grace() -> None:
 
 
 def test_short_polls_may_see_whole_second_server_time_stand_still() -> None:
+    """Kraken's time is in whole seconds: four half-second polls may read the same second
+    (more than ``STALL_POLLS``), and that is no stall; the same clock standing still for
+    ``STALL_SECONDS`` of waiting is one."""
     waited = _Time()
     bounds = Bounds(60, 0.5, waited, wall=_Time())
     for poll in range(8):  # 4 s of waiting on a clock that ticks every 2 s: no stall
         waited.now += 0.5
         bounds.poll(100 + poll // 4)
+    assert bounds.polls == 8
+    stalled_at = None
+    for poll in range(8, 30):  # then it stops at 102
+        waited.now += 0.5
+        try:
+            bounds.poll(102)
+        except SessionBoundExceeded as exc:
+            stalled_at = poll, str(exc)
+            break
+    assert stalled_at == (18, "the exchange's clock did not move: server time stayed at 102 for 10 polls and 5 s "
+                              "of waiting; run ended")

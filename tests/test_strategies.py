@@ -102,10 +102,19 @@ class TestMaCrossover:
         assert signals(strategy("ma_crossover", fast=fast, slow=slow), closes) == expected
 
     def test_averages_are_exact(self) -> None:
-        ma = strategy("ma_crossover", fast=2, slow=3)
-        for index, close in enumerate(["0.1", "0.2", "0.4"]):
-            ma.on_candle(candle(index, Decimal(close)))
-        assert ma.averages == (Decimal("0.3"), Decimal("0.7") / 3)  # type: ignore[attr-defined]
+        """Windows of 4 and 8 closes on Kraken's 0.1 grid have finite decimal averages, so an
+        exact running sum gives exactly the Fraction of the window, candle after candle; float
+        sums, or any rounding on the way, drift off it within a few candles."""
+        rng, closes = random.Random(3), [Decimal("38907.6")]
+        for _ in range(499):
+            closes.append(closes[-1] + Decimal(rng.randint(-30, 30)).scaleb(-1))
+        ma = strategy("ma_crossover", fast=4, slow=8)
+        for index, close in enumerate(closes):
+            ma.on_candle(candle(index, close))
+            if index >= 7:
+                fast, slow = ma.averages  # type: ignore[attr-defined]
+                assert (Fraction(fast), Fraction(slow)) == (sum(map(Fraction, closes[index - 3:index + 1])) / 4,
+                                                            sum(map(Fraction, closes[index - 7:index + 1])) / 8), index
 
     def test_defaults(self) -> None:
         params = strategy("ma_crossover").params
