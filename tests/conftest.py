@@ -35,6 +35,24 @@ def _one_copy_of_the_lazily_imported_stacks() -> None:
     import pytest_peak_testnet.desk.ledger_pg  # noqa: F401
 
 
+def missing_modules(*names: str, extra: str) -> str | None:
+    """Which of these modules cannot be imported, and the extra that installs them; None when all can."""
+    import importlib.util
+
+    absent = [name for name in names if importlib.util.find_spec(name) is None]
+    return f"{', '.join(absent)} not installed (pip install -e \".[{extra}]\")" if absent else None
+
+
+def require(purpose: str, missing: str | None, *, module_level: bool = False) -> None:
+    """Skip what needs an optional tool that is missing, except in CI (CI=true): CI installs
+    every tool, so there a missing one fails instead of quietly testing less."""
+    if missing is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must {purpose}, but {missing}", pytrace=False)
+    pytest.skip(f"cannot {purpose}: {missing}", allow_module_level=module_level)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (one per xdist worker). Outside CI, tests
@@ -42,17 +60,10 @@ def postgres() -> Iterator[PostgresServer]:
     must run, so a missing one fails them."""
     from pgserver import PostgresServer, bin_dir
 
-    missing = None
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        missing = 'psycopg is not installed (pip install ".[postgres]")'
+    missing = missing_modules("psycopg", extra="postgres")
     if bin_dir() is None:
         missing = "PostgreSQL's initdb and pg_ctl were not found (apt-get install postgresql)"
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must test the PostgreSQL ledger, but {missing}", pytrace=False)
-        pytest.skip(f"no PostgreSQL server to test against: {missing}")
+    require("test the PostgreSQL ledger", missing)
     server = PostgresServer(bin_dir() or Path()).start()
     yield server
     server.stop()

@@ -4,6 +4,7 @@ run here as the runner would run them, replay offline and publish the report."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,12 +34,11 @@ def test_the_workflow_lints_clean() -> None:
     assert "ok -- validation done" in result.stdout
 
 
-def test_the_linter_rejects_a_broken_workflow(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.yml"
-    broken.write_text(WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
-    result = lint(broken)
-    assert result.returncode == 1
-    assert "runs_on" in result.stdout or "runs-on" in result.stdout
+def test_it_installs_only_what_a_replay_needs() -> None:
+    """The night replays cassettes: the plugin alone, not the suite's tools or the reference
+    libraries (hundreds of MB) that ``test`` and ``reference`` bring."""
+    install = str(steps()["Install"]["run"])
+    assert re.fullmatch(r"python -m pip install -e \.", install.strip()), install
 
 
 def shellcheck(script: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,6 @@ def test_every_run_step_passes_shellcheck() -> None:
     for script in scripts:
         result = shellcheck(script)
         assert result.returncode == 0, f"{script}\n{result.stdout}"
-    assert shellcheck('cat reports/latest.md >> $GITHUB_STEP_SUMMARY').returncode == 1  # SC2086: it can fail
 
 
 def test_it_runs_nightly_and_on_demand() -> None:

@@ -17,13 +17,19 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 
-import numpy as np
 import pytest
-import talib
-from reference import cases, engine
 
-from pytest_peak_testnet.trading.paper import Metrics
-from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, make_strategy
+from conftest import missing_modules, require
+
+require("test against the reference libraries",
+        missing_modules("talib", "backtesting", "quantstats", extra="reference"), module_level=True)
+
+import numpy as np  # noqa: E402  (TA-Lib's dependency: only once the reference libraries are known to be there)
+import talib  # noqa: E402
+from reference import cases, engine  # noqa: E402
+
+from pytest_peak_testnet.trading.paper import Metrics  # noqa: E402
+from pytest_peak_testnet.trading.strategies import BUILTIN_STRATEGIES, make_strategy  # noqa: E402
 
 REL = 1e-9
 #: A case, the project's figures for it and the reference's.
