@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__
 from .activation import DEFAULT_CONFIG
 from .desk import processes
 from .desk.config import AlertsConfig, DeskConfig, load_config
@@ -26,8 +27,14 @@ from .reporting import dashboard, monitor, serve
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="peak-testnet", description="Watch testnet runs and the budget.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     top.add_argument("--config", metavar="PATH", help=f"the desk's TOML config (default {DEFAULT_CONFIG})")
-    commands = top.add_subparsers(dest="command", required=True)
+    # Global options are accepted after the subcommand too (``peak-testnet monitor --config X``);
+    # SUPPRESS there, so a subcommand that was not given one keeps the top level's.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help=f"the desk's TOML config (default {DEFAULT_CONFIG})")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=_with(common))
     mon = commands.add_parser("monitor", help="show a run's events, or list the runs")
     mon.add_argument("run", nargs="?", type=Path, help="a run folder or its events.jsonl")
     mon.add_argument("--latest", action="store_true", help="the most recently started run")
@@ -53,6 +60,15 @@ def parser() -> argparse.ArgumentParser:
     copy.add_argument("--from", dest="source", type=Path, metavar="DIR",
                       help="the JSON ledger's usage_base_dir (default: the config's)")
     return top
+
+
+def _with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every instance (each subcommand, nested ones too) takes ``common``'s options."""
+    class Sub(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "parents": [*kwargs.get("parents", ()), common]})
+
+    return Sub
 
 
 def read_config(chosen: str | None) -> DeskConfig:
@@ -136,8 +152,11 @@ def run_pg(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
 def run_monitor(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
     runs_dir = config.orchestration.runs_base_dir
     if args.run is None and not args.latest:
-        for run in monitor.run_dirs(runs_dir):
+        runs = monitor.run_dirs(runs_dir)
+        for run in runs:
             print(run_line(run), file=out)
+        if not runs:
+            print(f"no runs under {runs_dir} yet: a profile's run writes its log there", file=out)
         return 0
     if args.run is not None:
         path = monitor.events_path(args.run)

@@ -91,6 +91,8 @@ def test_overrides_shrink_a_blocked_plan_until_allowed(project: pytest.Pytester)
     [
         ("duration=-1", "--testnet-override duration_minutes: expected a whole number > 0, found -1"),
         ("max_notionl=5", "--testnet-override max_notionl: unknown profile field; did you mean max_notional?"),
+        ("nosuch=3", "--testnet-override nosuch: unknown profile field; expected one of strategy, symbol, timeframe, "
+                     "duration_minutes, max_notional, max_trades, "),
         ("max_notional", "--testnet-override: expected KEY=VALUE, found 'max_notional'"),
         ("timeframe=7m", "--testnet-override timeframe: expected one of"),
     ],

@@ -190,7 +190,8 @@ def apply_overrides(profile: Profile, overrides: Sequence[str], root: Path) -> P
             continue
         if key not in USER_FIELDS:
             names = [*USER_FIELDS, *OVERRIDE_ALIASES, "params.NAME"]
-            raise ProfileError(f"--testnet-override {key}", f"unknown profile field{closest(key, names)}")
+            hint = closest(key, names) or f"; expected one of {', '.join(names)}"
+            raise ProfileError(f"--testnet-override {key}", f"unknown profile field{hint}")
         try:
             changes[key] = coerce(value, HINTS[key], CHECKS_BY_FIELD.get(key), f"--testnet-override {key}")
         except InputError as exc:
