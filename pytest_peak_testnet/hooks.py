@@ -1,4 +1,9 @@
-"""Hooks a conftest or plugin can implement to extend pytest-peak-testnet."""
+"""Hooks a conftest or plugin can implement to extend pytest-peak-testnet.
+
+Mark implementations ``@pytest.hookimpl(optionalhook=True)``, as pytest-xdist asks for its
+hooks: these specs exist only while the plugin is loaded, and pytest refuses a conftest that
+implements an unknown hook, so without the mark ``pytest -p no:peak_testnet`` would stop at
+the desk's conftest with an INTERNALERROR."""
 
 from __future__ import annotations
 

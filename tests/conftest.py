@@ -35,6 +35,21 @@ def _one_copy_of_the_lazily_imported_stacks() -> None:
     import pytest_peak_testnet.desk.ledger_pg  # noqa: F401
 
 
+#: Fixtures the plugin provides: a run with ``-p no:peak_testnet`` has none of them.
+PLUGIN_FIXTURES = frozenset({"kraken_simulator", "testnet_config", "testnet_usage", "testnet_limits"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``-p no:peak_testnet`` the tests that use the plugin's fixtures skip, saying
+    why, instead of erroring on a fixture that is not there; the rest run as usual."""
+    if config.pluginmanager.has_plugin("peak_testnet"):
+        return
+    off = pytest.mark.skip(reason="uses the plugin's fixtures, and -p no:peak_testnet turned the plugin off")
+    for item in items:
+        if PLUGIN_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(off)
+
+
 def missing_modules(*names: str, extra: str) -> str | None:
     """Which of these modules cannot be imported, and the extra that installs them; None when all can."""
     import importlib.util

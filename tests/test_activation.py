@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import error_lines
+from conftest import ROOT, error_lines
 
 FOREIGN_CONFIG = '[database]\nurl = "sqlite:///app.db"\n'
 #: What the plugin must not import until a desk is active: each costs every pytest run.
@@ -114,3 +114,46 @@ def test_disabled_plugin_leaves_a_desk_project_alone(project: pytest.Pytester) -
     result = project.runpytest("-p", "no:peak_testnet", "profiles", "test_plain.py")
     result.assert_outcomes(passed=1)
     assert "testnet" not in result.stdout.str()
+
+
+def collect_this_repo(*args: str) -> subprocess.CompletedProcess[str]:
+    """``pytest --collect-only`` in this repository, with its own testpaths."""
+    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly",
+                           "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def test_this_repo_collects_without_the_plugin() -> None:
+    """testpaths names folders, never the config file itself: only the plugin collects a
+    config, and without it a file named in testpaths would be 'not found'."""
+    done = collect_this_repo("-p", "no:peak_testnet")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("tests/test_exact.py::") for line in lines)
+    assert [line for line in lines if line.startswith(("profiles/", "config/"))] == []
+
+
+def test_this_repo_collects_its_toml_profiles_with_the_plugin() -> None:
+    done = collect_this_repo()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    lines = done.stdout.splitlines()
+    assert "config/config.toml::eth_scalp_toml" in lines and "profiles/quick_smoke.yaml::quick_smoke" in lines
+
+
+def test_a_conftest_with_optional_hooks_loads_without_the_plugin(project: pytest.Pytester) -> None:
+    """The hooks as the README writes them: ``optionalhook=True``, so a desk's conftest does
+    not stop ``-p no:peak_testnet`` with 'unknown hook'."""
+    project.makeconftest("""
+        import pytest
+
+        @pytest.hookimpl(optionalhook=True)
+        def pytest_peak_testnet_strategies():
+            return []
+
+        @pytest.hookimpl(optionalhook=True)
+        def pytest_peak_testnet_report_sections(config, report):
+            return []
+    """)
+    project.makepyfile(test_plain="def test_plain(): pass")
+    project.runpytest("-p", "no:peak_testnet").assert_outcomes(passed=1)
+    project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run").assert_outcomes(passed=1)
