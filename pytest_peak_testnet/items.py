@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +38,8 @@ MACHINERY = (Path(__file__).parent, *(Path(inspect.getfile(module)).parent for m
 
 
 T = TypeVar("T")
+#: pytest-socket, whose refusal of a socket is one line too; the plugin never imports it.
+SOCKET_PLUGIN = "pytest_socket"
 
 
 class RunBlocked(Exception):
@@ -156,7 +159,7 @@ class ProfileItem(pytest.Item):
         if isinstance(excinfo.value, ExpectationsFailed):  # the block reads as it is
             return str(excinfo.value)
         if isinstance(excinfo.value, plain_failures()):
-            return f"{type(excinfo.value).__name__}: {excinfo.value}"
+            return failure_line(excinfo.value)
         if not self.config.getoption("fulltrace", False):
             excinfo.traceback = user_frames(excinfo.traceback)
         return super().repr_failure(excinfo, style=style)
@@ -194,14 +197,25 @@ def one_line(action: Callable[[], T]) -> T:
     try:
         return action()
     except plain_failures() as exc:
-        message = f"{type(exc).__name__}: {exc}"
+        message = failure_line(exc)
     pytest.fail(message, pytrace=False)
 
 
 def plain_failures() -> tuple[type[BaseException], ...]:
-    """Failures that explain themselves in one line: no traceback helps the reader."""
+    """Failures that explain themselves in one line: no traceback helps the reader. With
+    pytest-socket loaded, its refusal too: ``--disable-socket`` refused a recording's connection."""
     from .exchange.clock import ClockError
     from .trading.bounds import SessionBoundExceeded
     from .trading.executor import EnvironmentNotTestnetError
 
-    return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)
+    refused = getattr(sys.modules.get(SOCKET_PLUGIN), "SocketBlockedError", None)
+    return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError,
+            *((refused,) if isinstance(refused, type) else ()))
+
+
+def failure_line(exc: BaseException) -> str:
+    line = f"{type(exc).__name__}: {exc}"
+    if type(exc).__module__ == SOCKET_PLUGIN:
+        line += (" (pytest-socket refused this run's connection: a replay or a --testnet-simulator recording "
+                 "with --allow-hosts=127.0.0.1 needs none beyond loopback)")
+    return line

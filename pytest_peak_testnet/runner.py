@@ -68,11 +68,16 @@ class ProfileRun:
     def mode(self) -> RunMode:
         """Decided once, when the run starts: a ``once`` recording writes the very cassette
         that would make it look like a replay by the time it settles."""
+        known = self.unasked_mode
+        return "simulator" if known == "live" and simulator_version(self.desk.base_url) is not None else known
+
+    @property
+    def unasked_mode(self) -> RunMode:
+        """The mode as far as it is known without asking the server: all a run that stopped
+        before its admission (a missing key) may tell its report, since it sends nothing."""
         if is_replay(self.cassette, self.desk.record_mode):
             return "replay"
-        if self.desk.simulator or simulator_version(self.desk.base_url) is not None:
-            return "simulator"
-        return "live"
+        return "simulator" if self.desk.simulator else "live"
 
     @property
     def record_command(self) -> str:
@@ -84,31 +89,28 @@ class ProfileRun:
 
     @property
     def needs_credentials(self) -> bool:
-        """A run that sends requests to a server other than a simulator of its own."""
-        return not self.desk.dry_run and self.mode != "replay" and not self.desk.simulator
+        """A run that sends requests to a server other than a simulator of its own. Known
+        without the handshake, so that the credentials are checked before it is sent."""
+        return not self.desk.dry_run and self.unasked_mode == "live"
 
     def admit(self) -> Decision:
         """The limits decide; only a run that spends reserves, in the same locked step.
-        What an allowed run needs (its credentials, its cassette) is checked before that: a
-        bad key or a broken cassette stops it before it starts, with nothing logged or reserved."""
+        What an allowed run needs is checked before that, so a bad key or a broken cassette
+        stops it with nothing logged or reserved: its credentials before anything is sent
+        (the simulator's handshake included), a replay's cassette once the limits allow it."""
         plan, limits = self.plan, self.desk.limits
-        if self.desk.dry_run or self.mode != "live":  # decided without reserving
-            decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
-            if decision.allowed and not self.desk.dry_run:
-                self._check_needs()
-            self.decision = decision
-        else:
-            self._check_needs()
-            self.decision, self.reservation = limits.reserve_run(plan, self.profile.name, self.nodeid, "live")
-        return self.decision
-
-    def _check_needs(self) -> None:
         if self.needs_credentials:
             self.desk.credentials  # noqa: B018 - read and checked once per session
-        if self.mode == "replay":
-            from .cassettes.replay import load
+        if self.desk.dry_run or self.mode != "live":  # decided without reserving
+            decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
+            if not self.desk.dry_run and decision.allowed and self.mode == "replay":
+                from .cassettes.replay import load
 
-            load(self.cassette, self.record_command)  # parsed once: the replay reuses it
+                load(self.cassette, self.record_command)  # parsed once: the replay reuses it
+            self.decision = decision
+        else:
+            self.decision, self.reservation = limits.reserve_run(plan, self.profile.name, self.nodeid, "live")
+        return self.decision
 
     def execute(self) -> SessionResult:
         desk, profile = self.desk, self.profile
@@ -157,7 +159,8 @@ class ProfileRun:
             "strategy": p.strategy, "symbol": p.symbol, "timeframe": p.timeframe,
             "duration_minutes": p.duration_minutes, "max_notional": exact(p.max_notional), "max_trades": p.max_trades,
             "close_at_end": p.close_at_end,
-            "params": dict(p.params), "mode": "dry-run" if self.desk.dry_run else self.mode,
+            "params": dict(p.params),
+            "mode": "dry-run" if self.desk.dry_run else self.mode if decision is not None else self.unasked_mode,
             "cassette": str(self.cassette), "validate_only": self.desk.config.exchange.validate_only,
             "outcome": outcome, "error": error,
             "decision": None if decision is None else {

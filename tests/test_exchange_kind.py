@@ -3,14 +3,17 @@ whatever that server's clock does."""
 
 from __future__ import annotations
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from servers import plain_server
 
 from conftest import edit, ledger_runs, run_events, write_profile
 from pytest_peak_testnet import __version__
-from pytest_peak_testnet.exchange.handshake import simulator_version
+from pytest_peak_testnet.exchange.handshake import is_exchange_host, simulator_version
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 from pytest_peak_testnet.trading.bounds import Bounds, SessionBoundExceeded
 
@@ -20,6 +23,48 @@ def test_only_the_simulator_answers_the_handshake(kraken_simulator: Simulator) -
     with plain_server(kraken_simulator.url) as other:
         assert simulator_version(other) is None  # loopback, HTTP 200 to everything: still not the simulator
     assert simulator_version("http://127.0.0.1:9") is None
+
+
+@pytest.mark.parametrize(("url", "exchange"), [
+    ("https://api.kraken.com", True), ("https://futures.kraken.com/derivatives", True),
+    ("https://API.Kraken.com./", True), ("https://testnet.binance.vision/api", True), ("https://api.binance.com", True),
+    ("https://kraken.com.example.org", False), ("https://notkraken.com", False), ("http://127.0.0.1:8765", False),
+    ("http://localhost:8765", False),
+])
+def test_a_real_exchange_is_known_by_its_host(url: str, exchange: bool) -> None:
+    assert is_exchange_host(url) is exchange
+
+
+class _Seen(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(f"GET {self.path}")
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_live_recording_checks_its_keys_before_it_sends_anything(project: pytest.Pytester,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not even the simulator's handshake goes out before the keys are known to be there."""
+    monkeypatch.delenv("KRAKEN_TESTNET_API_KEY", raising=False)
+    monkeypatch.delenv("KRAKEN_TESTNET_API_SECRET", raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Seen)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-record-mode=all",
+                                   "--testnet-base-url", f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["CredentialsError: KRAKEN_TESTNET_API_KEY and KRAKEN_TESTNET_API_SECRET: "
+                                 "not set; private Kraken calls need both"])
+    assert _Seen.seen == []
 
 
 @pytest.fixture
