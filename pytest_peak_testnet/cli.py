@@ -1,5 +1,6 @@
 """``peak-testnet``: the commands a person runs beside pytest, reading what runs left on disk.
 
+``init`` writes a new desk and records its first cassette (``desk.scaffold``);
 ``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
 ledger; ``serve`` serves that page, refreshed while runs write; ``ledger release`` frees a
 reservation that will never settle; ``ledger migrate`` upgrades a PostgreSQL ledger's schema
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .activation import DEFAULT_CONFIG
-from .desk import processes
+from .desk import processes, scaffold
 from .desk.config import AlertsConfig, DeskConfig, load_config
 from .desk.ledgers import ENV_URL, open_ledger
 from .desk.usage import Ledger, UsageLedger
@@ -35,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                         help=f"the desk's TOML config (default {DEFAULT_CONFIG})")
     commands = top.add_subparsers(dest="command", required=True, parser_class=_with(common))
+    new = commands.add_parser("init", help="write a new desk (config, a profile, a conftest) and record its profile "
+                                           "against the bundled simulator, so that pytest replays it")
+    new.add_argument("folder", nargs="?", type=Path, default=Path("."), help="where (default: the current folder)")
     mon = commands.add_parser("monitor", help="show a run's events, or list the runs")
     mon.add_argument("run", nargs="?", type=Path, help="a run folder or its events.jsonl")
     mon.add_argument("--latest", action="store_true", help="the most recently started run")
@@ -83,6 +87,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = parser().parse_args(argv)
     try:
+        if args.command == "init":
+            scaffold.init(args.folder, out)
+            return 0
         config = read_config(args.config)
         if args.command == "monitor":
             return run_monitor(args, config, out)
