@@ -4,6 +4,7 @@ from a wheel in a venv of its own."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,21 @@ def test_the_wheel_alone_makes_a_desk_that_replays_green(tmp_path: Path) -> None
     installed = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], tmp_path)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     init_and_replay(venv / "bin", tmp_path)
+
+
+def python_blocks(markdown: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```$", markdown, flags=re.S | re.M)
+
+
+def test_the_readme_shows_the_conftest_init_writes() -> None:
+    """A strategy author reads the file a desk gets, not a copy that drifted from it."""
+    conftest = (ROOT / "pytest_peak_testnet" / "desk" / "new_desk" / "conftest.py").read_text()
+    assert conftest in python_blocks((ROOT / "README.md").read_text())
+
+
+def test_every_hook_the_readme_shows_is_optional() -> None:
+    """Without optionalhook=True, -p no:peak_testnet stops at such a conftest ('unknown hook')."""
+    readme = (ROOT / "README.md").read_text()
+    hooks = [match for block in python_blocks(readme)
+             for match in re.findall(r"^(.*)\n(?:async )?def (pytest_peak_testnet_\w+)", block, flags=re.M)]
+    assert hooks and all(line.startswith("@pytest.hookimpl(optionalhook=True)") for line, _ in hooks), hooks
