@@ -27,7 +27,7 @@ from .reporting import dashboard, monitor, serve
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="peak-testnet", description="Watch testnet runs and the budget.")
+    top = argparse.ArgumentParser(prog="peak-testnet", description="Start a desk, watch its testnet runs and the budget.")
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     top.add_argument("--config", metavar="PATH", help=f"the desk's TOML config (default {DEFAULT_CONFIG})")
     # Global options are accepted after the subcommand too (``peak-testnet monitor --config X``);
