@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
 DESK_FILES = ["config/config.toml", "profiles/breakout_demo.yaml", "conftest.py", "pytest.ini", ".gitignore",
               "cassettes/breakout_demo.json", "cassettes/breakout_demo.baseline.yaml"]
 
