@@ -4,8 +4,8 @@
 ``monitor`` reads or follows a run log; ``dashboard`` writes the budget page from the
 ledger; ``serve`` serves that page, refreshed while runs write; ``ledger release`` frees a
 reservation that will never settle; ``ledger migrate`` upgrades a PostgreSQL ledger's schema
-and ``ledger import`` copies JSON days into it. All read the same TOML config as the plugin,
-relative to the current folder.
+and ``ledger import`` copies JSON days into it. All but ``init`` read the same TOML config as
+the plugin, relative to the current folder.
 """
 
 from __future__ import annotations
