@@ -23,9 +23,9 @@ def run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complete
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def init_and_replay(bin_dir: Path, where: Path) -> None:
+def init_and_replay(bin_dir: Path, where: Path) -> str:
     """What the README's quick start promises: init, then pytest replays green, and the
-    desk's conftest does not stand in the way of -p no:peak_testnet."""
+    desk's conftest does not stand in the way of -p no:peak_testnet. Returns what init said."""
     made = run([str(bin_dir / "peak-testnet"), "init", "desk"], where)
     assert made.returncode == 0, made.stdout + made.stderr
     desk = where / "desk"
@@ -38,10 +38,12 @@ def init_and_replay(bin_dir: Path, where: Path) -> None:
     off = run([str(bin_dir / "python"), "-m", "pytest", "-p", "no:peak_testnet"], desk)
     assert off.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, off.stdout + off.stderr
     assert "INTERNALERROR" not in off.stdout + off.stderr
+    return made.stdout
 
 
 def test_init_makes_a_desk_that_replays_green(tmp_path: Path) -> None:
-    init_and_replay(BIN, tmp_path)
+    said = init_and_replay(BIN, tmp_path)
+    assert f"$ peak-testnet init desk\n{said}" in (ROOT / "README.md").read_text()  # the README's sample is real
 
 
 def test_init_leaves_an_existing_desk_alone(tmp_path: Path) -> None:
