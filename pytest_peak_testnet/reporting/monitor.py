@@ -139,6 +139,9 @@ def describe(event: Event) -> str:
     elif name == "fill":
         text = (f"{e['side']} {e['volume']} filled @ {num(e['price'])}, fee {num(e['fee'], 4)}, "
                 f"PnL {num(e['realized_pnl'], sign=True)}")
+    elif name == "candle":
+        text = (f"{e['done']}/{e['planned']} candles, close {num(e['close'])}, {e['trades']} trades, "
+                f"PnL {num(e['pnl'], sign=True)}")
     elif name == "run_finished":
         m = e.get("metrics") or {}
         text = (f"{e['stop_reason']}: {e['spent_trades']} trades, notional {num(e['spent_notional'])}, "

@@ -268,6 +268,7 @@ class Session:
             trader.warm(candle)
         last_time = warmup[-1].time if warmup else 0
         since, now, stop = page.last, started, None
+        planned = p.duration_minutes * 60 // interval
         while stop is None:
             self.clock.sleep(self.settings.poll_interval_seconds)
             now = self.client.server_time()
@@ -279,6 +280,9 @@ class Session:
                     continue  # seen already, or closes after the session's end
                 last_time = candle.time
                 stop = self._on_candle(trader, candle, last=candle.time + 2 * interval > end)
+                self.log.write("candle", candle.time, close=candle.close, done=trader.candles, planned=planned,
+                               trades=trader.trades,
+                               pnl=BOOKS.subtract(trader.paper.equity, self.settings.start_balance))
                 if stop:
                     break
             if stop is None and now >= end:
