@@ -126,7 +126,7 @@ class ProfileRun:
             executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
-                                   client, executor, clock, log)
+                                   client, executor, clock, log, self.mode)
             self.result = self.session.run()
             return self.result
 

@@ -84,8 +84,8 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
                     handle.write(json.dumps({"event": "fill", "time": 2, "at": "x", "side": side, "volume": "0.01",
                                              "price": "2000", "notional": "20", "fee": "0.05",
                                              "realized_pnl": pnl, "trade": side}) + "\n")
-            expect(running.locator("td").nth(7)).to_have_text("+1.25 EUR", timeout=30_000)
-            expect(running.locator("td").nth(5)).to_have_text("2")
+            expect(running.locator("td").nth(8)).to_have_text("+1.25 EUR", timeout=30_000)
+            expect(running.locator("td").nth(6)).to_have_text("2")
 
             env = {k: v for k, v in os.environ.items() if not k.startswith(("KRAKEN_", "PYTEST_"))}
             run = subprocess.run(
@@ -95,9 +95,10 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
             row = page.locator("#run-logs tr", has_text="quick_smoke")
-            expect(row).to_contain_text("finished", timeout=30_000)
+            expect(row.locator("td.verdict")).to_have_text("passed", timeout=30_000)  # its expectations held
+            expect(row.locator("td.mode")).to_have_text("simulator")
             expect(row).to_contain_text("DURATION_ELAPSED")
-            expect(row.locator("td").nth(7)).to_have_text(
+            expect(row.locator("td").nth(8)).to_have_text(
                 re.compile(r"^[+-]\d+\.\d\d EUR$"))  # the run's PnL
             expect(page.locator("#today-runs")).to_contain_text("+ 1 replay/simulator")
             assert page.evaluate("window.notReloaded") is True  # refreshed in place, not reloaded
@@ -109,7 +110,7 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             expect(details).to_contain_text("run_finished")
             expect(details.locator(".y-label")).to_have_text("equity (EUR)")
             expect(details.locator(".x-label")).to_have_text("candle (1m)")
-            expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(1)
+            expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(2)  # counted; replays apart
 
             shot = tmp_path / "serve.png"
             page.screenshot(path=str(shot), full_page=True)

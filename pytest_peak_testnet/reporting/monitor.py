@@ -23,7 +23,7 @@ from .runlog import EVENTS_FILE
 
 Event = Mapping[str, Any]
 #: The last line of a run's log: after one of these nothing more is written.
-END_EVENTS = ("run_finished", "run_failed")
+END_EVENTS = ("run_finished", "run_failed", "run_blocked")
 
 
 @dataclass(frozen=True)

@@ -195,15 +195,12 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
         ([settings.dashboard] if settings.dashboard else [])
     if targets:
         try:
-            page = dashboard.page(dashboard.build(desk.ledger, desk.config.daily_limits,
-                                                  runs_dir=desk.config.orchestration.runs_base_dir,
-                                                  rules=desk.config.alerts, symbols=desk.config.symbols))
+            page = dashboard.page(dashboard.of_desk(desk.config, desk.ledger))
         except InputError as exc:
             lines.append(f"testnet dashboard not written: {exc}")
         else:
-            for target in targets:  # one page, built once, written to each place asked for
-                atomic_write(target, page)
-                lines.append(f"testnet dashboard: {display(target, desk.root)}")
+            dashboard.write_pages(targets, page, desk.config.orchestration.runs_base_dir, desk.config.alerts)
+            lines += [f"testnet dashboard: {display(target, desk.root)}" for target in targets]
     return lines
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..atomic import atomic_write
 from ..desk.config import AlertsConfig
+from . import outcomes
 from .monitor import END_EVENTS, alerts, describe, events_path, read_events, run_dirs
 
 KEPT_FILE = "summary.json"
@@ -31,12 +32,13 @@ KEPT_FILE = "summary.json"
 def summary(run: Path, rules: AlertsConfig, last_events: int = 30) -> dict[str, Any]:
     log = events_path(run)
     stat = log.stat()
+    verdict = outcomes.read(log.parent)
     made_from = {"run": run.name, "log": [stat.st_size, stat.st_mtime_ns], "rules": asdict(rules),
-                 "last_events": last_events}
+                 "last_events": last_events, "verdict": verdict}
     kept = _kept(log.parent / KEPT_FILE, made_from)
     if kept is not None:
         return kept
-    line = _summary(run, read_events(log), rules, last_events)
+    line = _summary(run, read_events(log), rules, last_events, verdict)
     if line["state"] != "running":
         try:
             atomic_write(log.parent / KEPT_FILE, json.dumps({"made_from": made_from, "summary": line}))
@@ -54,8 +56,10 @@ def _kept(path: Path, made_from: dict[str, Any]) -> dict[str, Any] | None:
     return line if isinstance(line, dict) else None
 
 
-def _summary(run: Path, events: list[dict[str, Any]], rules: AlertsConfig, last_events: int) -> dict[str, Any]:
-    start = next((e for e in events if e["event"] == "run_started"), {})
+def _summary(run: Path, events: list[dict[str, Any]], rules: AlertsConfig, last_events: int,
+             kept: dict[str, Any] | None) -> dict[str, Any]:
+    """``kept``: the run's verdict (``outcomes``), once pytest has judged it."""
+    start = next((e for e in events if e["event"] in ("run_started", "run_blocked")), {})
     ended = bool(events) and events[-1]["event"] in END_EVENTS
     end: dict[str, Any] = events[-1] if ended else {}
     fills = [e for e in events if e["event"] == "fill"]
@@ -72,6 +76,11 @@ def _summary(run: Path, events: list[dict[str, Any]], rules: AlertsConfig, last_
         "currency": str(start.get("symbol") or "/?").split("/")[-1],
         "started_at": str(start.get("at", events[0]["at"] if events else ""))[:19].replace("T", " "),
         "state": "finished" if finished else ("failed" if ended else "running"),
+        "mode": (kept or {}).get("mode") or start.get("mode") or end.get("mode") or "–",
+        "verdict": (kept or {}).get("verdict") or ("running" if not ended else
+                                                    "blocked" if end["event"] == "run_blocked" else
+                                                    "finished" if finished else "failed"),
+        "failed_checks": (kept or {}).get("failed", []),
         "stop_reason": end.get("stop_reason") if finished else end.get("error"),
         "trades": end["spent_trades"] if finished else len(fills),
         "notional": float(end["spent_notional"]) if finished else float(sum(
@@ -86,6 +95,7 @@ def _summary(run: Path, events: list[dict[str, Any]], rules: AlertsConfig, last_
     }
 
 
-def summaries(runs_dir: Path, rules: AlertsConfig, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest ``limit`` runs, newest first."""
-    return [summary(run, rules) for run in reversed(run_dirs(runs_dir)[-limit:])] if runs_dir.is_dir() else []
+def summaries(runs_dir: Path, rules: AlertsConfig, limit: int | None = 50) -> list[dict[str, Any]]:
+    """The newest ``limit`` runs (all with None), newest first."""
+    runs = run_dirs(runs_dir) if runs_dir.is_dir() else []
+    return [summary(run, rules) for run in reversed(runs if limit is None else runs[-limit:])]
