@@ -29,6 +29,7 @@ from ..errors import InputError, display
 from . import dashboard, htmlreport
 from .monitor import alerts, read_events, when
 from .rendering import render
+from .retention import prune_reports
 
 TEMPLATE = "report.md.j2"
 SUMMARY_TEMPLATE = "summary.md.j2"
@@ -189,6 +190,7 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
         data = build(desk, runs, started)
         data["sections"] = sections(config, data)
         lines += [f"testnet report: {display(path, desk.root)}" for path in write(data, settings, started)]
+        prune_reports(settings.reports_dir, desk.config.orchestration.keep_reports)
         if append_step_summary(data):
             lines.append("testnet summary table appended to $GITHUB_STEP_SUMMARY")
     targets = ([settings.reports_dir / dashboard.FILENAME] if settings.enabled else []) + \

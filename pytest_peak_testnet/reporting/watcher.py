@@ -80,6 +80,10 @@ class RunWatcher:
             terminalreporter.write_line(line, red=not self.session or self.session.exitstatus != pytest.ExitCode.OK,
                                         yellow=bool(self.session and self.session.exitstatus == pytest.ExitCode.OK))
         if self.runs and not hasattr(terminalreporter.config, "workerinput"):
+            from .retention import prune_runs
+
+            orchestration = self.desk.config.orchestration
+            prune_runs(orchestration.runs_base_dir, orchestration.keep_runs)  # before the dashboard lists them
             self._publish(terminalreporter)
 
     def _publish(self, terminalreporter: Any) -> None:
