@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import edit, write_profile, write_run
+from conftest import CHROMIUM, edit, needs_chromium, write_profile, write_run
 from pytest_peak_testnet import cli
 from pytest_peak_testnet.desk.config import DailyLimits
 from pytest_peak_testnet.desk.usage import UsageLedger
@@ -20,9 +19,6 @@ from pytest_peak_testnet.reporting import outcomes
 from pytest_peak_testnet.reporting.dashboard import write
 
 NOW = datetime.now(timezone.utc)
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
-                                    "(apt-get install chromium); CI installs it in .ci/run")
 
 
 class Allow:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from conftest import CHROMIUM, edit, needs_chromium, write_profile
 
 #: Void elements: no closing tag in HTML.
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -28,8 +28,9 @@ def reports(replay_project: pytest.Pytester) -> Path:
     edit(replay_project.path / "config" / "config.toml", 'report_format = "markdown"',
          'report_format = ["markdown", "html"]')
     edit(replay_project.path / "profiles" / "quick_smoke.yaml", "  open_volume: 0", "  open_volume: 0\n  trades: {max: 1}")
-    result = replay_project.runpytest("--testnet-profile", "quick_smoke", "--testnet-report")
-    result.assert_outcomes(failed=1)
+    write_profile(replay_project, "too_big", max_notional=100000.0)  # blocked by the limits, with long codes
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke,too_big", "--testnet-report")
+    result.assert_outcomes(failed=1, skipped=1)
     return replay_project.path / "reports"
 
 
@@ -99,8 +100,25 @@ def test_json_is_one_line_of_exact_figures(reports: Path) -> None:
     text = (reports / "latest.json").read_text()
     assert text.endswith("}\n") and text.count("\n") == 1
     data = json.loads(text)
-    [profile] = data["profiles"]
+    profile = data["profiles"][0]
     for key in ("spent_notional", "fees", "pnl", "final_equity"):
         assert isinstance(profile[key], str) and re.fullmatch(r"-?\d+(\.\d+)?", profile[key]), key
     assert [c["held"] for c in profile["verdict"]["checks"]].count(False) == 1
     assert set(data) >= {"title", "started_at", "config", "profiles", "totals", "budget", "sections"}
+
+
+@needs_chromium
+def test_html_fits_a_1400_px_window(reports: Path) -> None:
+    """Nothing runs off the side: a blocked profile's reasons wrap in their cell."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto((reports / "latest.html").as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+            assert page.locator("svg").count() == 2 and page.locator("polygon.mark").count() == 2
+            assert page.locator("table.expectations tr.failed td").first.inner_text() == "expect.trades.max"
+        finally:
+            browser.close()

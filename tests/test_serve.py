@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -16,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_run
+from conftest import CHROMIUM, needs_chromium, write_run
 from pytest_peak_testnet.desk.config import AlertsConfig
 from pytest_peak_testnet.reporting.runview import summary
 
 BIN = Path(sys.executable).parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
-                                    "(apt-get install chromium); CI installs it in .ci/run")
 
 
 @pytest.fixture
