@@ -23,14 +23,15 @@ MARKDOWN_LINE = re.compile(r"^(#{1,3} |\|[ -]|- \*\*|  - |[0-9]+ run\(s\) |The l
 
 @pytest.fixture
 def reports(replay_project: pytest.Pytester) -> Path:
-    """A replay of quick_smoke whose profile expects one trade at most (it makes two), in
-    every format: a report with orders, trades, held and failed expectations and a baseline."""
+    """A replay of quick_smoke whose profile expects one trade at most (it makes two), of
+    ma_crossover_small, and a profile the limits block, in every format: a report with
+    orders, trades, held and failed expectations, baselines and blocked reasons."""
     edit(replay_project.path / "config" / "config.toml", 'report_format = "markdown"',
          'report_format = ["markdown", "html"]')
     edit(replay_project.path / "profiles" / "quick_smoke.yaml", "  open_volume: 0", "  open_volume: 0\n  trades: {max: 1}")
     write_profile(replay_project, "too_big", max_notional=100000.0)  # blocked by the limits, with long codes
-    result = replay_project.runpytest("--testnet-profile", "quick_smoke,too_big", "--testnet-report")
-    result.assert_outcomes(failed=1, skipped=1)
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke,ma_crossover_small,too_big", "--testnet-report")
+    result.assert_outcomes(failed=1, passed=1, skipped=1)
     return replay_project.path / "reports"
 
 
@@ -118,7 +119,7 @@ def test_html_fits_a_1400_px_window(reports: Path) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto((reports / "latest.html").as_uri())
             assert page.evaluate("document.documentElement.scrollWidth") <= 1400
-            assert page.locator("svg").count() == 2 and page.locator("polygon.mark").count() == 2
+            assert page.locator("svg").count() == 4 and page.locator("#profile-quick_smoke polygon.mark").count() == 2
             assert page.locator("table.expectations tr.failed td").first.inner_text() == "expect.trades.max"
         finally:
             browser.close()
