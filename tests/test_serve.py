@@ -105,7 +105,7 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             expect(details).to_contain_text("run_started")
             expect(details).to_contain_text("run_finished")
             expect(details.locator(".y-label")).to_have_text("equity (EUR)")
-            expect(details.locator(".x-label")).to_have_text("candle (1m)")
+            expect(details.locator(".x-label")).to_have_text("time (UTC), 1m candles")
             expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(2)  # counted; replays apart
 
             shot = tmp_path / "serve.png"
@@ -174,3 +174,29 @@ def test_an_unreadable_kept_line_is_made_again(tmp_path: Path) -> None:
     (run / "summary.json").write_text('{"made_from": ')
     assert summary(run, AlertsConfig()) == expected
     assert json.loads((run / "summary.json").read_text())["summary"] == expected  # and kept again
+
+
+def test_a_line_kept_by_an_older_version_or_before_the_verdict_is_made_again(tmp_path: Path) -> None:
+    """Lines gain fields (mode, verdict); one kept without them would break the page."""
+    run = ended_run(tmp_path / "20261123T100000Z-quick_smoke-abcd1234", drawdown="0.03")
+    assert summary(run, AlertsConfig())["verdict"] == "finished"
+    kept = json.loads((run / "summary.json").read_text())
+    del kept["made_from"]["format"], kept["summary"]["verdict"]
+    (run / "summary.json").write_text(json.dumps(kept))
+    assert summary(run, AlertsConfig())["verdict"] == "finished"
+    (run / "verdict.json").write_text(json.dumps({"verdict": "failed expectations", "mode": "replay"}))
+    assert summary(run, AlertsConfig())["verdict"] == "failed expectations"  # judged after the log ended
+
+
+def test_a_long_runs_fills_stay_in_view_among_its_candles(tmp_path: Path) -> None:
+    def candle(n: int) -> dict[str, object]:
+        return {"event": "candle", "time": 60 * n, "at": "x", "close": "100", "done": n, "planned": 80, "trades": 1,
+                "pnl": "0"}
+
+    fill = {"event": "fill", "time": 60 * 40, "at": "x", "side": "buy", "volume": "0.01", "price": "100",
+            "notional": "1", "fee": "0.01", "realized_pnl": "0", "trade": "T1"}
+    run = write_run(tmp_path, "20261123T100000Z-quick_smoke-abcd1234",
+                    [candle(n) for n in range(1, 41)] + [fill] + [candle(n) for n in range(41, 81)])
+    recent = summary(run, AlertsConfig())["recent"]
+    assert [line.split()[2] for line in recent] == ["fill", "candle"]
+    assert "80/80 candles" in recent[-1]

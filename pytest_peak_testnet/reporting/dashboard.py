@@ -128,11 +128,11 @@ def context(data: dict[str, Any]) -> dict[str, Any]:
             ("replay/simulator, not counted", UNCOUNTED, [d["unspent_notional"] for d in shown])],
             y_label="notional (quote currency)", x_label=x_label),
     }
-    equity = {r["name"]: Markup(svg_line(f"{r['profile']}: {r['equity_kind']}", r["equity"],
-                                         y_label=f"{r['equity_kind']} ({r['currency']})",
-                                         x_label=f"candle ({r['timeframe']})" if r["equity_kind"] == "equity"
-                                         else "fill", x_ends=("1", str(len(r["equity"])))))
-              for r in data["run_logs"] if r["equity"]}
+    equity = {r["name"]: Markup(svg_line(
+        f"{r['profile']}: {r['equity_kind']}", r["equity"], y_label=f"{r['equity_kind']} ({r['currency']})",
+        x_label=(f"time (UTC), {r['timeframe']} candles" if r["equity_kind"] == "equity" else "time (UTC) of each fill")
+        if r["times"] else "fill", x_ends=("1", str(len(r["equity"]))), times=r["times"]))
+        for r in data["run_logs"] if r["equity"]}
     return {"data": data, "charts": {k: Markup(v) for k, v in charts.items()}, "equity": equity,
             "colours": {"counted": COUNTED, "uncounted": UNCOUNTED}}
 

@@ -140,7 +140,8 @@ def describe(event: Event) -> str:
         text = (f"{e['side']} {e['volume']} filled @ {num(e['price'])}, fee {num(e['fee'], 4)}, "
                 f"PnL {num(e['realized_pnl'], sign=True)}")
     elif name == "candle":
-        text = (f"{e['done']}/{e['planned']} candles, close {num(e['close'])}, {e['trades']} trades, "
+        text = (f"{e['done']}/{e['planned']} candles, close {num(e['close'])}, "
+                f"{e['trades']} trade{'s' if e['trades'] != 1 else ''}, "
                 f"PnL {num(e['pnl'], sign=True)}")
     elif name == "run_finished":
         m = e.get("metrics") or {}
