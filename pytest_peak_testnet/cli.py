@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return 0
         target = args.path or orchestration.reports_dir / dashboard.FILENAME
         dashboard.write(target, ledger, config.daily_limits, orchestration.runs_base_dir, config.alerts,
-                        config.symbols)
+                        config.symbols, orchestration.dashboard_runs)
         print(f"dashboard written: {target}", file=out)
         return 0
     except (InputError, OSError) as exc:

@@ -101,7 +101,9 @@ class ProfileItem(pytest.Item):
         if off is not None:
             self.outcome = "skipped"
             pytest.skip(off)
-        self.run = ProfileRun(self.desk, self.profile, self.nodeid)
+        from .reporting.progress import PROGRESS
+
+        self.run = ProfileRun(self.desk, self.profile, self.nodeid, listener=self.config.stash.get(PROGRESS, None))
         decision = one_line(self.run.admit)
         self.user_properties.append(("testnet_decision", str(decision)))
         if not decision.allowed and self.desk.on_blocked == "skip" and self.profile.expect.blocked is None:

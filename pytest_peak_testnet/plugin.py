@@ -121,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     with gc_paused():  # the desk's modules and profiles: see gcpause
         from .desk.project import open_desk
+        from .reporting.progress import Progress
         from .reporting.watcher import RunWatcher
         from .verdict import configure as configure_baselines
 
@@ -132,6 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
+    Progress.install(config)
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: tidy the ledger once
         try:  # a ledger that cannot be reached stops the run here, before any item starts
             desk.ledger.prune()

@@ -29,7 +29,7 @@ from .exchange.clock import Clock, SimulatorClock, VirtualClock, WallClock
 from .exchange.credentials import Credentials
 from .exchange.handshake import simulator_version
 from .exchange.kraken import KrakenTestnetClient
-from .reporting.runlog import RunLog
+from .reporting.runlog import Listener, RunLog
 from .trading.exact import exact
 from .trading.executor import TestnetExchangeOrderExecutor
 from .trading.risk import LiveRiskLimits
@@ -54,6 +54,8 @@ class ProfileRun:
     result: SessionResult | None = None
     started_at: str | None = None
     log_path: Path | None = None
+    #: Told of each event of the run's log (the terminal's progress), if anyone listens.
+    listener: Listener | None = None
 
     @property
     def plan(self) -> Plan:
@@ -117,7 +119,7 @@ class ProfileRun:
         run_id = uuid.uuid4().hex[:8]
         with ExitStack() as stack:
             base_url, credentials, clock = stack.enter_context(self._exchange())
-            log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id)
+            log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id, self.listener)
             self.log_path = log.path
             stack.callback(log.close)
             stack.push(_log_failure(log))
@@ -128,7 +130,7 @@ class ProfileRun:
             executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
-                                   client, executor, clock, log)
+                                   client, executor, clock, log, self.mode)
             self.result = self.session.run()
             return self.result
 

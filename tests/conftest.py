@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
+                                    "(apt-get install chromium); CI installs it in .ci/run")
 
 
 @pytest.fixture(scope="session", autouse=True)

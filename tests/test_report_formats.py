@@ -46,10 +46,19 @@ def test_markdown_and_html_are_both_written_and_each_file_is_named(replay_projec
     # Self-contained: no script, no stylesheet or image from anywhere else.
     assert "<script" not in html and "<link" not in html and "<img" not in html
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
-    # The equity chart has a scaled, labelled y axis in the quote currency.
-    assert html.count("<svg") == 1
-    assert 'class="y-label">equity (EUR)</text>' in html and 'class="x-label">candle (1m)</text>' in html
-    assert ">9,999.77</text>" in html and ">10,000.00</text>" in html
+    # A price chart with the run's buy and sell, and the equity beneath it, both against
+    # UTC time, on y axes in the quote currency at 1-2-5 steps.
+    assert html.count("<svg") == 2
+    price, equity = html.split("<svg")[1:]
+    assert 'class="y-label">price (EUR)</text>' in price and 'class="y-label">equity (EUR)</text>' in equity
+    assert html.count('class="x-label">time (UTC), 1m candles</text>') == 2
+    for chart in (price, equity):  # the cassette's candles: 2024-01-01, 00:00 to 00:14
+        assert re.findall(r'class="x-tick">([^<]*)<', chart) == ["01-01 00:00", "00:05", "00:10"]
+    assert re.findall(r'text-anchor="end">([0-9,.]+)</text>', price) == ["38,800", "38,850", "38,900", "38,950",
+                                                                           "39,000"]
+    assert re.findall(r'text-anchor="end">([0-9,.]+)</text>', equity) == ["9,999.7", "9,999.8", "9,999.9", "10,000.0"]
+    assert re.findall(r'<polygon class="mark (buy|sell)"', price) == ["buy", "sell"]
+    assert "<title>buy at 38,927.05</title>" in price and "<title>sell at 38,942.12</title>" in price
 
 
 def test_json_alone_writes_only_the_data_file(replay_project: pytest.Pytester) -> None:

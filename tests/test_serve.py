@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -16,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_run
+from conftest import CHROMIUM, needs_chromium, write_run
 from pytest_peak_testnet.desk.config import AlertsConfig
 from pytest_peak_testnet.reporting.runview import summary
 
 BIN = Path(sys.executable).parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
-                                    "(apt-get install chromium); CI installs it in .ci/run")
 
 
 @pytest.fixture
@@ -84,8 +80,8 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
                     handle.write(json.dumps({"event": "fill", "time": 2, "at": "x", "side": side, "volume": "0.01",
                                              "price": "2000", "notional": "20", "fee": "0.05",
                                              "realized_pnl": pnl, "trade": side}) + "\n")
-            expect(running.locator("td").nth(7)).to_have_text("+1.25 EUR", timeout=30_000)
-            expect(running.locator("td").nth(5)).to_have_text("2")
+            expect(running.locator("td").nth(8)).to_have_text("+1.25 EUR", timeout=30_000)
+            expect(running.locator("td").nth(6)).to_have_text("2")
 
             env = {k: v for k, v in os.environ.items() if not k.startswith(("KRAKEN_", "PYTEST_"))}
             run = subprocess.run(
@@ -95,9 +91,10 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
             row = page.locator("#run-logs tr", has_text="quick_smoke")
-            expect(row).to_contain_text("finished", timeout=30_000)
+            expect(row.locator("td.verdict")).to_have_text("passed", timeout=30_000)  # its expectations held
+            expect(row.locator("td.mode")).to_have_text("simulator")
             expect(row).to_contain_text("DURATION_ELAPSED")
-            expect(row.locator("td").nth(7)).to_have_text(
+            expect(row.locator("td").nth(8)).to_have_text(
                 re.compile(r"^[+-]\d+\.\d\d EUR$"))  # the run's PnL
             expect(page.locator("#today-runs")).to_contain_text("+ 1 replay/simulator")
             assert page.evaluate("window.notReloaded") is True  # refreshed in place, not reloaded
@@ -108,8 +105,8 @@ def test_a_run_appears_live_in_chromium(project: pytest.Pytester, served: str, t
             expect(details).to_contain_text("run_started")
             expect(details).to_contain_text("run_finished")
             expect(details.locator(".y-label")).to_have_text("equity (EUR)")
-            expect(details.locator(".x-label")).to_have_text("candle (1m)")
-            expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(1)
+            expect(details.locator(".x-label")).to_have_text("time (UTC), 1m candles")
+            expect(page.locator("svg .y-label", has_text="notional (quote currency)")).to_have_count(2)  # counted; replays apart
 
             shot = tmp_path / "serve.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -177,3 +174,29 @@ def test_an_unreadable_kept_line_is_made_again(tmp_path: Path) -> None:
     (run / "summary.json").write_text('{"made_from": ')
     assert summary(run, AlertsConfig()) == expected
     assert json.loads((run / "summary.json").read_text())["summary"] == expected  # and kept again
+
+
+def test_a_line_kept_by_an_older_version_or_before_the_verdict_is_made_again(tmp_path: Path) -> None:
+    """Lines gain fields (mode, verdict); one kept without them would break the page."""
+    run = ended_run(tmp_path / "20261123T100000Z-quick_smoke-abcd1234", drawdown="0.03")
+    assert summary(run, AlertsConfig())["verdict"] == "finished"
+    kept = json.loads((run / "summary.json").read_text())
+    del kept["made_from"]["format"], kept["summary"]["verdict"]
+    (run / "summary.json").write_text(json.dumps(kept))
+    assert summary(run, AlertsConfig())["verdict"] == "finished"
+    (run / "verdict.json").write_text(json.dumps({"verdict": "failed expectations", "mode": "replay"}))
+    assert summary(run, AlertsConfig())["verdict"] == "failed expectations"  # judged after the log ended
+
+
+def test_a_long_runs_fills_stay_in_view_among_its_candles(tmp_path: Path) -> None:
+    def candle(n: int) -> dict[str, object]:
+        return {"event": "candle", "time": 60 * n, "at": "x", "close": "100", "done": n, "planned": 80, "trades": 1,
+                "pnl": "0"}
+
+    fill = {"event": "fill", "time": 60 * 40, "at": "x", "side": "buy", "volume": "0.01", "price": "100",
+            "notional": "1", "fee": "0.01", "realized_pnl": "0", "trade": "T1"}
+    run = write_run(tmp_path, "20261123T100000Z-quick_smoke-abcd1234",
+                    [candle(n) for n in range(1, 41)] + [fill] + [candle(n) for n in range(41, 81)])
+    recent = summary(run, AlertsConfig())["recent"]
+    assert [line.split()[2] for line in recent] == ["fill", "candle"]
+    assert "80/80 candles" in recent[-1]

@@ -149,6 +149,13 @@ class OrchestrationConfig:
     #: One format or a list of them.
     report_format: ReportFormat | tuple[ReportFormat, ...] = "markdown"
     usage_retention_days: int = positive(30)
+    #: Sessions whose dated reports are kept in reports_dir (``latest.*`` always is); older
+    #: ones are pruned at the start of a session, as the ledger's days are.
+    keep_reports: int = positive(30)
+    #: Run folders kept under runs_base_dir, newest first; a run still going is never pruned.
+    keep_runs: int = positive(100)
+    #: Runs the dashboard lists with their details; the rest are one line each in runs.html.
+    dashboard_runs: int = positive(25)
     #: ``postgresql://user@host/db``: the ledger in PostgreSQL, shared by the desk's machines
     #: (env ``PEAK_TESTNET_LEDGER_URL`` wins); unset, the JSON files under usage_base_dir.
     ledger: str | None = None

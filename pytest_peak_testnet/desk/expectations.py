@@ -61,9 +61,13 @@ class Check:
     name: str
     held: bool
     text: str
+    #: What the profile asks (``≤ 10``, ``== 0``, ``DURATION_ELAPSED``) and what the run
+    #: showed, apart: the HTML report's table of expectations has a column for each.
+    bound: str = ""
+    value: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "held": self.held, "text": self.text}
+        return {"name": self.name, "held": self.held, "text": self.text, "bound": self.bound, "value": self.value}
 
 
 @dataclass(frozen=True)
@@ -158,26 +162,41 @@ def _near(actual: Decimal, bound: Decimal) -> str:
     return f"{rounded:f}" if same_side else exact(actual)
 
 
+def _wanted(bound: Bound) -> str:
+    """The bound as a reader checks a figure against it: ``== 0``, ``≥ 1``, ``1 … 10``."""
+    if bound.exact:
+        return f"== {_shown(bound.low)}"
+    if bound.low is not None and bound.high is not None:
+        return f"{_shown(bound.low)} … {_shown(bound.high)}"
+    return f"≥ {_shown(bound.low)}" if bound.low is not None else f"≤ {_shown(bound.high)}"
+
+
+def _value(value: Number, against: Number | None) -> str:
+    if isinstance(value, Decimal) and isinstance(against, Decimal):
+        return _near(value, against)
+    return _shown(value)
+
+
 def judge_bound(bound: Bound, actual: Number | None) -> Check:
+    check = _judge_bound(bound, actual)
+    shown = "–" if actual is None else _value(actual, bound.low if bound.low is not None else bound.high)
+    return Check(check.name, check.held, check.text, _wanted(bound), shown)
+
+
+def _judge_bound(bound: Bound, actual: Number | None) -> Check:
     name = f"expect.{bound.name}"
     if actual is None:
         wanted = _shown(bound.low) if bound.exact else " and ".join(
             f"{side} {_shown(v)}" for side, v in (("min", bound.low), ("max", bound.high)) if v is not None)
         return Check(name, False, f"{name}: no figure (–), expected {wanted}")
-
-    def text(value: Number, against: Number) -> str:
-        if isinstance(value, Decimal) and isinstance(against, Decimal):
-            return _near(value, against)
-        return _shown(value)
-
     if bound.exact:
         assert bound.low is not None
         held = actual == bound.low
-        return Check(name, held, f"{name}: {text(actual, bound.low)} {'==' if held else '≠'} {_shown(bound.low)}")
+        return Check(name, held, f"{name}: {_value(actual, bound.low)} {'==' if held else '≠'} {_shown(bound.low)}")
     if bound.low is not None and actual < bound.low:
-        return Check(f"{name}.min", False, f"{name}.min: {text(actual, bound.low)} < {_shown(bound.low)}")
+        return Check(f"{name}.min", False, f"{name}.min: {_value(actual, bound.low)} < {_shown(bound.low)}")
     if bound.high is not None and actual > bound.high:
-        return Check(f"{name}.max", False, f"{name}.max: {text(actual, bound.high)} > {_shown(bound.high)}")
+        return Check(f"{name}.max", False, f"{name}.max: {_value(actual, bound.high)} > {_shown(bound.high)}")
     parts = [f"{_shown(bound.low)} ≤" if bound.low is not None else "",
              _shown(actual), f"≤ {_shown(bound.high)}" if bound.high is not None else ""]
     return Check(name, True, f"{name}: {' '.join(p for p in parts if p)}")
@@ -197,7 +216,7 @@ def judge(expect: Expectations, figures: Mapping[str, Any], alerts: Mapping[str,
         held = code in expect.stop_reasons
         wanted = expect.stop_reasons[0] if len(expect.stop_reasons) == 1 else f"one of {', '.join(expect.stop_reasons)}"
         checks.append(Check("expect.stop_reason", held,
-                            f"expect.stop_reason: {reason} {'is' if held else 'is not'} {wanted}"))
+                            f"expect.stop_reason: {reason} {'is' if held else 'is not'} {wanted}", wanted, reason))
     return checks
 
 
@@ -206,13 +225,13 @@ def judge_blocked(expect: Expectations, allowed: bool, codes: tuple[str, ...]) -
     if expect.blocked is None:
         return []
     name = "expect.blocked"
+    shown = "allowed" if allowed else f"blocked by {', '.join(codes)}"
     if not expect.blocked:
-        return [Check(name, allowed, f"{name}: {'allowed' if allowed else 'blocked by ' + ', '.join(codes)}, "
-                                     f"expected allowed")]
+        return [Check(name, allowed, f"{name}: {shown}, expected allowed", "allowed", shown)]
+    wanted = "blocked" + (f" by {', '.join(expect.blocked_by)}" if expect.blocked_by else "")
     if allowed:
-        wanted = f" by {', '.join(expect.blocked_by)}" if expect.blocked_by else ""
-        return [Check(name, False, f"{name}: allowed, expected blocked{wanted}")]
+        return [Check(name, False, f"{name}: allowed, expected {wanted}", wanted, shown)]
     missing = [code for code in expect.blocked_by if code not in codes]
     if missing:
-        return [Check(name, False, f"{name}: blocked by {', '.join(codes)}, not by {', '.join(missing)}")]
-    return [Check(name, True, f"{name}: blocked by {', '.join(codes)}")]
+        return [Check(name, False, f"{name}: {shown}, not by {', '.join(missing)}", wanted, shown)]
+    return [Check(name, True, f"{name}: {shown}", wanted, shown)]

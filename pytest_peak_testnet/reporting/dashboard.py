@@ -16,16 +16,22 @@ from typing import Any
 from markupsafe import Markup
 
 from ..atomic import atomic_write
-from ..desk.config import AlertsConfig, DailyLimits, SymbolPolicy
+from ..desk.config import AlertsConfig, DailyLimits, DeskConfig, SymbolPolicy
 from ..desk.symbolcaps import symbol_rows
 from ..desk.usage import DayUsage, Ledger
 from .charts import svg_bars, svg_line
+from .monitor import run_dirs
 from .rendering import render
 from .runview import summaries
 
 FILENAME = "dashboard.html"
+#: Every kept run, one line each, beside the dashboard (which shows the newest in detail).
+RUNS_FILENAME = "runs.html"
 TEMPLATE = "dashboard.html.j2"
 BODY_TEMPLATE = "dashboard_body.html.j2"
+RUNS_TEMPLATE = "runs.html.j2"
+#: Runs the dashboard lists when the config does not say (``dashboard_runs``).
+SHOWN_RUNS = 25
 #: Bars: what the budget counts, and the replay/simulator activity it does not.
 COUNTED, UNCOUNTED = "#2e86de", "#b8c4d0"
 
@@ -41,10 +47,19 @@ def day_row(usage: DayUsage) -> dict[str, Any]:
     }
 
 
+def of_desk(config: DeskConfig, ledger: Ledger) -> dict[str, Any]:
+    """The dashboard's data as the desk's config sets it up."""
+    o = config.orchestration
+    return build(ledger, config.daily_limits, runs_dir=o.runs_base_dir, rules=config.alerts, symbols=config.symbols,
+                 shown=o.dashboard_runs)
+
+
 def build(ledger: Ledger, daily: DailyLimits, today: date | None = None, runs_dir: Path | None = None,
-          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> dict[str, Any]:
+          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None,
+          shown: int = SHOWN_RUNS) -> dict[str, Any]:
     """Every day of the retention window, newest last; ``rows`` collapses each stretch of
-    days without a run into one line. ``run_logs`` are the runs under ``runs_dir``."""
+    days without a run into one line. ``run_logs`` are the newest ``shown`` runs under
+    ``runs_dir``, of ``runs_total``."""
     today = today or ledger.today()
     kept = {usage.day: usage for usage in ledger.history()}
     window = [today - timedelta(days=n) for n in range(ledger.retention_days - 1, -1, -1)]
@@ -54,7 +69,8 @@ def build(ledger: Ledger, daily: DailyLimits, today: date | None = None, runs_di
             for usage in kept.values() if usage.day in window for run in usage.run_log]
     return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "today": days[-1],
             "days": days, "rows": collapse(days), "runs": sorted(runs, key=lambda r: r["started_at"], reverse=True),
-            "run_logs": [] if runs_dir is None else summaries(runs_dir, rules or AlertsConfig()),
+            "run_logs": [] if runs_dir is None else summaries(runs_dir, rules or AlertsConfig(), shown),
+            "runs_total": 0 if runs_dir is None else len(run_dirs(runs_dir)) if runs_dir.is_dir() else 0,
             "limits": {"notional": float(daily.max_notional_per_day), "trades": daily.max_trades_per_day},
             "symbols": symbol_rows(kept.get(today) or DayUsage(today), symbols or SymbolPolicy()),
             "retention_days": ledger.retention_days}
@@ -88,29 +104,50 @@ def body(data: dict[str, Any], live: float) -> str:
     return render(BODY_TEMPLATE, autoescape=True, live=live, **context(data))
 
 
+def runs_page(runs_dir: Path, rules: AlertsConfig | None = None) -> str:
+    """Every kept run, one line each: where the dashboard's "older runs" link goes."""
+    runs = summaries(runs_dir, rules or AlertsConfig(), None) if runs_dir.is_dir() else []
+    return render(RUNS_TEMPLATE, autoescape=True, runs=runs,
+                  generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
 def context(data: dict[str, Any]) -> dict[str, Any]:
+    """Counted usage is charted against the limits; replays and simulator runs, which
+    spend nothing, get a chart of their own with no limit line, so they never read as spend."""
     shown = [d for d in data["days"] if active(d) or d is data["days"][-1]]
     labels = [d["day"][5:] for d in shown]
     x_label = "day (UTC); days without runs left out"
     charts = {
-        "notional": svg_bars("Notional per day", labels, [
-            ("counted", COUNTED, [d["notional_used"] for d in shown]),
-            ("replay/simulator, not counted", UNCOUNTED, [d["unspent_notional"] for d in shown])],
+        "notional": svg_bars("Notional per day, counted against the budget", labels, [
+            ("counted", COUNTED, [d["notional_used"] for d in shown])],
             limit=data["limits"]["notional"], y_label="notional (quote currency)", x_label=x_label),
-        "trades": svg_bars("Trades per day", labels, [
-            ("counted", COUNTED, [float(d["trades_used"]) for d in shown]),
-            ("replay/simulator, not counted", UNCOUNTED, [float(d["unspent_trades"]) for d in shown])],
+        "trades": svg_bars("Trades per day, counted against the budget", labels, [
+            ("counted", COUNTED, [float(d["trades_used"]) for d in shown])],
             limit=float(data["limits"]["trades"]), y_label="trades", x_label=x_label),
+        "uncounted": svg_bars("Replay and simulator notional per day, not counted", labels, [
+            ("replay/simulator, not counted", UNCOUNTED, [d["unspent_notional"] for d in shown])],
+            y_label="notional (quote currency)", x_label=x_label),
     }
-    equity = {r["name"]: Markup(svg_line(f"{r['profile']}: {r['equity_kind']}", r["equity"],
-                                         y_label=f"{r['equity_kind']} ({r['currency']})",
-                                         x_label=f"candle ({r['timeframe']})" if r["equity_kind"] == "equity"
-                                         else "fill", x_ends=("1", str(len(r["equity"])))))
-              for r in data["run_logs"] if r["equity"]}
+    equity = {r["name"]: Markup(svg_line(
+        f"{r['profile']}: {r['equity_kind']}", r["equity"], y_label=f"{r['equity_kind']} ({r['currency']})",
+        x_label=(f"time (UTC), {r['timeframe']} candles" if r["equity_kind"] == "equity" else "time (UTC) of each fill")
+        if r["times"] else "fill", x_ends=("1", str(len(r["equity"]))), times=r["times"]))
+        for r in data["run_logs"] if r["equity"]}
     return {"data": data, "charts": {k: Markup(v) for k, v in charts.items()}, "equity": equity,
             "colours": {"counted": COUNTED, "uncounted": UNCOUNTED}}
 
 
 def write(path: Path, ledger: Ledger, daily: DailyLimits, runs_dir: Path | None = None,
-          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None) -> None:
-    atomic_write(path, page(build(ledger, daily, runs_dir=runs_dir, rules=rules, symbols=symbols)))
+          rules: AlertsConfig | None = None, symbols: SymbolPolicy | None = None, shown: int = SHOWN_RUNS) -> None:
+    """The dashboard, and beside it the list of every kept run it links to."""
+    write_pages([path], page(build(ledger, daily, runs_dir=runs_dir, rules=rules, symbols=symbols, shown=shown)),
+                runs_dir, rules)
+
+
+def write_pages(targets: list[Path], dashboard: str, runs_dir: Path | None, rules: AlertsConfig | None) -> None:
+    """One dashboard, built once, written to each place asked for, with ``runs.html`` beside it."""
+    runs = None if runs_dir is None else runs_page(runs_dir, rules)
+    for target in targets:
+        atomic_write(target, dashboard)
+        if runs is not None:
+            atomic_write(target.parent / RUNS_FILENAME, runs)

@@ -23,7 +23,7 @@ from .runlog import EVENTS_FILE
 
 Event = Mapping[str, Any]
 #: The last line of a run's log: after one of these nothing more is written.
-END_EVENTS = ("run_finished", "run_failed")
+END_EVENTS = ("run_finished", "run_failed", "run_blocked")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,10 @@ def describe(event: Event) -> str:
     elif name == "fill":
         text = (f"{e['side']} {e['volume']} filled @ {num(e['price'])}, fee {num(e['fee'], 4)}, "
                 f"PnL {num(e['realized_pnl'], sign=True)}")
+    elif name == "candle":
+        text = (f"{e['done']}/{e['planned']} candles, close {num(e['close'])}, "
+                f"{e['trades']} trade{'s' if e['trades'] != 1 else ''}, "
+                f"PnL {num(e['pnl'], sign=True)}")
     elif name == "run_finished":
         m = e.get("metrics") or {}
         text = (f"{e['stop_reason']}: {e['spent_trades']} trades, notional {num(e['spent_notional'])}, "

@@ -29,6 +29,7 @@ from ..errors import InputError, display
 from . import dashboard, htmlreport
 from .monitor import alerts, read_events, when
 from .rendering import render
+from .retention import prune_reports
 
 TEMPLATE = "report.md.j2"
 SUMMARY_TEMPLATE = "summary.md.j2"
@@ -123,6 +124,9 @@ def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> di
         "currency": run["symbol"].split("/")[-1],
         **{key: metrics.get(key) for key in FIGURES},
         "equity": [float(point[1]) for point in metrics.get("equity_curve", [])],
+        "equity_times": [int(point[0]) for point in metrics.get("equity_curve", [])],
+        "prices": [[e["time"], float(e["close"])] for e in events if e["event"] == "candle"],
+        "fills": [[e["time"], e["side"], float(e["price"])] for e in events if e["event"] == "fill"],
         "blocked_reasons": [] if decision.get("allowed", True) else [r["code"] for r in decision["reasons"]],
         "log": None if log is None else display(log, root),
         "orders": {"requested": sum(1 for e in events if e["event"] == "order_request"),
@@ -186,21 +190,19 @@ def publish(config: pytest.Config, desk: Desk, runs: Sequence[Mapping[str, Any]]
         data = build(desk, runs, started)
         data["sections"] = sections(config, data)
         lines += [f"testnet report: {display(path, desk.root)}" for path in write(data, settings, started)]
+        prune_reports(settings.reports_dir, desk.config.orchestration.keep_reports)
         if append_step_summary(data):
             lines.append("testnet summary table appended to $GITHUB_STEP_SUMMARY")
     targets = ([settings.reports_dir / dashboard.FILENAME] if settings.enabled else []) + \
         ([settings.dashboard] if settings.dashboard else [])
     if targets:
         try:
-            page = dashboard.page(dashboard.build(desk.ledger, desk.config.daily_limits,
-                                                  runs_dir=desk.config.orchestration.runs_base_dir,
-                                                  rules=desk.config.alerts, symbols=desk.config.symbols))
+            page = dashboard.page(dashboard.of_desk(desk.config, desk.ledger))
         except InputError as exc:
             lines.append(f"testnet dashboard not written: {exc}")
         else:
-            for target in targets:  # one page, built once, written to each place asked for
-                atomic_write(target, page)
-                lines.append(f"testnet dashboard: {display(target, desk.root)}")
+            dashboard.write_pages(targets, page, desk.config.orchestration.runs_base_dir, desk.config.alerts)
+            lines += [f"testnet dashboard: {display(target, desk.root)}" for target in targets]
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time as clock
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -20,8 +21,14 @@ EVENTS_FILE = "events.jsonl"
 _encode = json.JSONEncoder(default=json_default).encode
 
 
+#: Told of each event after its line is written (the terminal's progress): reporting
+#: subscribes to what a run does, the run does not call reporting.
+Listener = Callable[[Mapping[str, Any]], None]
+
+
 class RunLog:
-    def __init__(self, runs_dir: Path, profile: str, run_id: str) -> None:
+    def __init__(self, runs_dir: Path, profile: str, run_id: str, listener: Listener | None = None) -> None:
+        self._listener = listener
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.dir = runs_dir / f"{stamp}-{profile}-{run_id}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -36,6 +43,8 @@ class RunLog:
         record = {"event": event, "time": time, "at": self._now(), **fields}
         self._file.write(_encode(record) + "\n")
         self._file.flush()
+        if self._listener is not None:
+            self._listener(record)
 
     def _now(self) -> str:
         """The wall time as ``isoformat(timespec="milliseconds")`` writes it in UTC; the date

@@ -30,12 +30,13 @@ def routes(config: DeskConfig, refresh: float) -> dict[str, tuple[str, Callable[
     ledger = open_ledger(config.orchestration)
 
     def snapshot() -> dict[str, Any]:
-        return dashboard.build(ledger, config.daily_limits, runs_dir=config.orchestration.runs_base_dir,
-                               rules=config.alerts, symbols=config.symbols)
+        return dashboard.of_desk(config, ledger)
 
     return {
         "/": ("text/html; charset=utf-8", lambda: dashboard.page(snapshot(), live=refresh)),
         "/body": ("text/html; charset=utf-8", lambda: dashboard.body(snapshot(), refresh)),
+        f"/{dashboard.RUNS_FILENAME}": ("text/html; charset=utf-8",
+                                        lambda: dashboard.runs_page(config.orchestration.runs_base_dir, config.alerts)),
         "/api/state": ("application/json", lambda: json.dumps(snapshot())),
     }
 

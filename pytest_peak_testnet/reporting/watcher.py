@@ -26,14 +26,29 @@ class RunWatcher:
         self.started = datetime.now(timezone.utc)
         #: What the end of the session says of baselines no profile used.
         self.unused_lines: list[str] = []
+        #: An xdist worker: its records go on to the controller, which keeps them.
+        self.worker = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session, self.started = session, datetime.now(timezone.utc)
+        self.worker = hasattr(session.config, "workerinput")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run = getattr(report, "testnet_run", None)
         if run is not None:
             self.runs.append(run)
+            if not self.worker:  # the controller keeps it, once
+                self._keep_verdict(run)
+
+    def _keep_verdict(self, run: dict[str, Any]) -> None:
+        """Beside the run's log, for the dashboard (``outcomes``); a folder that cannot be
+        written loses only that line of the dashboard, not the session."""
+        from .outcomes import keep
+
+        try:
+            keep(run, self.desk.config.orchestration.runs_base_dir)
+        except OSError:
+            pass
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -65,6 +80,10 @@ class RunWatcher:
             terminalreporter.write_line(line, red=not self.session or self.session.exitstatus != pytest.ExitCode.OK,
                                         yellow=bool(self.session and self.session.exitstatus == pytest.ExitCode.OK))
         if self.runs and not hasattr(terminalreporter.config, "workerinput"):
+            from .retention import prune_runs
+
+            orchestration = self.desk.config.orchestration
+            prune_runs(orchestration.runs_base_dir, orchestration.keep_runs)  # before the dashboard lists them
             self._publish(terminalreporter)
 
     def _publish(self, terminalreporter: Any) -> None:

@@ -225,8 +225,11 @@ class Session:
     failed or interrupted run used can still be settled."""
 
     def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, max_order_notional: Decimal,
-                 client: KrakenTestnetClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog) -> None:
+                 client: KrakenTestnetClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog,
+                 mode: str) -> None:
         self.profile = profile
+        #: replay, simulator or live: where the requests go, as the run log's first line says.
+        self.mode = mode
         self.strategy = strategy
         self.settings = settings
         self.max_order_notional = max_order_notional
@@ -261,13 +264,14 @@ class Session:
                                        simulate_fills=self.executor.validate_only)
         self.log.write("run_started", started, profile=p.name, strategy=p.strategy, symbol=p.symbol,
                        timeframe=p.timeframe, duration_minutes=p.duration_minutes, max_notional=p.max_notional,
-                       max_trades=p.max_trades, validate_only=self.executor.validate_only)
+                       max_trades=p.max_trades, validate_only=self.executor.validate_only, mode=self.mode)
         page = self.client.ohlc(p.symbol, interval // 60, newest=self.settings.warmup_candles)
         warmup = page.candles
         for candle in warmup:
             trader.warm(candle)
         last_time = warmup[-1].time if warmup else 0
         since, now, stop = page.last, started, None
+        planned = p.duration_minutes * 60 // interval
         while stop is None:
             self.clock.sleep(self.settings.poll_interval_seconds)
             now = self.client.server_time()
@@ -279,6 +283,9 @@ class Session:
                     continue  # seen already, or closes after the session's end
                 last_time = candle.time
                 stop = self._on_candle(trader, candle, last=candle.time + 2 * interval > end)
+                self.log.write("candle", candle.time, close=candle.close, done=trader.candles, planned=planned,
+                               trades=trader.trades,
+                               pnl=BOOKS.subtract(trader.paper.equity, self.settings.start_balance))
                 if stop:
                     break
             if stop is None and now >= end:
