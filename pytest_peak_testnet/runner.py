@@ -14,31 +14,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
+from .desk.config import VenueConfig
 from .desk.limits import Decision, Plan
 from .desk.profiles import Profile
 from .desk.project import Desk
 from .desk.usage import Reservation, RunMode, money
+from .exchange import venues
 from .exchange.clock import Clock, SimulatorClock, VirtualClock, WallClock
-from .exchange.credentials import Credentials
 from .exchange.handshake import simulator_version
-from .exchange.kraken import KrakenTestnetClient
 from .reporting.runlog import RunLog
 from .trading.exact import exact
 from .trading.executor import TestnetExchangeOrderExecutor
 from .trading.risk import LiveRiskLimits
 from .trading.session import Session, SessionResult
 from .trading.strategies import Strategy, make_strategy
-
-#: A well-formed credential that signs nothing real: a replay sends no request anywhere.
-REPLAY_KEY = "replay-without-credentials"
-REPLAY_SECRET = "cmVwbGF5LXdpdGhvdXQtY3JlZGVudGlhbHM="
 
 
 @dataclass
@@ -61,6 +57,19 @@ class ProfileRun:
         return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes)
 
     @property
+    def exchange_name(self) -> str:
+        """The ``[exchange.NAME]`` block this run trades on."""
+        return self.profile.exchange or self.desk.config.default_exchange
+
+    @property
+    def exchange(self) -> VenueConfig:
+        return self.desk.config.exchange_named(self.profile.exchange)
+
+    @property
+    def base_url(self) -> str:
+        return self.desk.base_url(self.profile.exchange)
+
+    @property
     def cassette(self) -> Path:
         return self.desk.cassettes_dir / (self.profile.cassette or f"{self.profile.name}{CASSETTE_SUFFIX}")
 
@@ -70,9 +79,11 @@ class ProfileRun:
         that would make it look like a replay by the time it settles."""
         if is_replay(self.cassette, self.desk.record_mode):
             return "replay"
-        if self.desk.simulator or simulator_version(self.desk.base_url) is not None:
+        if self.desk.simulator:
             return "simulator"
-        return "live"
+        # A host the guard refuses is not even asked whether it is the simulator.
+        refused = venues.package(self.exchange).refusal(self.base_url, self.exchange) is not None
+        return "simulator" if not refused and simulator_version(self.base_url) is not None else "live"
 
     @property
     def record_command(self) -> str:
@@ -92,6 +103,8 @@ class ProfileRun:
         What an allowed run needs (its credentials, its cassette) is checked before that: a
         bad key or a broken cassette stops it before it starts, with nothing logged or reserved."""
         plan, limits = self.plan, self.desk.limits
+        if self.mode == "live":  # before anything is reserved or sent
+            venues.check_environment(self.exchange_name, self.exchange, self.base_url)
         if self.desk.dry_run or self.mode != "live":  # decided without reserving
             decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
             if decision.allowed and not self.desk.dry_run:
@@ -104,7 +117,7 @@ class ProfileRun:
 
     def _check_needs(self) -> None:
         if self.needs_credentials:
-            self.desk.credentials  # noqa: B018 - read and checked once per session
+            self.desk.credentials(self.profile.exchange)
         if self.mode == "replay":
             from .cassettes.replay import load
 
@@ -120,10 +133,9 @@ class ProfileRun:
             stack.callback(log.close)
             stack.push(_log_failure(log))
             replay = stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
-            exchange = desk.config.exchange
-            client = KrakenTestnetClient(replace(exchange, base_url=base_url), credentials=credentials, session=replay,
-                                         sleep=clock.sleep, monotonic=clock.monotonic)
-            executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
+            client = venues.client(self.exchange_name, self.exchange, base_url=base_url, credentials=credentials,
+                                   transport=replay, sleep=clock.sleep, monotonic=clock.monotonic)
+            executor = TestnetExchangeOrderExecutor(desk.config.environment, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
                                    client, executor, clock, log)
@@ -131,22 +143,22 @@ class ProfileRun:
             return self.result
 
     @contextmanager
-    def _exchange(self) -> Iterator[tuple[str, Credentials, Clock]]:
+    def _exchange(self) -> Iterator[tuple[str, Any, Clock]]:
         """Where requests go, with which credentials, and how waiting works. Real keys come
         only from the environment, and only where a request can leave this process."""
-        timeout = self.desk.config.exchange.timeout_seconds
+        exchange, url = self.exchange, self.base_url
+        venue, timeout = venues.package(exchange), exchange.timeout_seconds
         if self.mode == "replay":
-            yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
+            yield url, venue.replay_credentials(), VirtualClock()
         elif self.desk.simulator:
             from .exchange.marketdata import simulator_market
-            from .exchange.simulator import Simulator  # http.server: recordings only
 
-            with Simulator(**simulator_market(self.desk, self.profile)) as sim:
-                yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url, timeout)
+            with venue.simulator(**simulator_market(self.desk, self.profile)) as sim:
+                yield sim.url, sim.credentials(exchange), SimulatorClock(sim.url, timeout)
         elif self.mode == "simulator":
-            yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url, timeout)
+            yield url, self.desk.credentials(self.profile.exchange), SimulatorClock(url, timeout)
         else:
-            yield self.desk.base_url, self.desk.credentials, WallClock()
+            yield url, self.desk.credentials(self.profile.exchange), WallClock()
 
     def record(self, outcome: str, error: str | None) -> dict[str, Any]:
         """Everything the reports show of this run, as plain JSON data (it crosses from
@@ -158,7 +170,7 @@ class ProfileRun:
             "duration_minutes": p.duration_minutes, "max_notional": exact(p.max_notional), "max_trades": p.max_trades,
             "close_at_end": p.close_at_end,
             "params": dict(p.params), "mode": "dry-run" if self.desk.dry_run else self.mode,
-            "cassette": str(self.cassette), "validate_only": self.desk.config.exchange.validate_only,
+            "cassette": str(self.cassette), "validate_only": self.exchange.validate_only,
             "outcome": outcome, "error": error,
             "decision": None if decision is None else {
                 "allowed": decision.allowed, "text": str(decision),
