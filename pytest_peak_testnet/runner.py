@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
-from .desk.config import VenueConfig
+from .desk.config import VenueConfig, not_a_test_environment
 from .desk.limits import Decision, Plan
 from .desk.profiles import Profile
 from .desk.project import Desk
@@ -82,7 +82,7 @@ class ProfileRun:
         if self.desk.simulator:
             return "simulator"
         # A host the guard refuses is not even asked whether it is the simulator.
-        refused = venues.package(self.exchange).refusal(self.base_url, self.exchange) is not None
+        refused = not_a_test_environment(self.exchange, self.base_url) is not None
         return "simulator" if not refused and simulator_version(self.base_url) is not None else "live"
 
     @property

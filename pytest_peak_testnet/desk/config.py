@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, InputError, display
 from .schema import build, closest, fraction, non_negative, positive
@@ -47,6 +48,10 @@ class VenueConfig:
 
     #: The venue package (``exchange.venues``) that serves a block of this class.
     venue: ClassVar[str] = ""
+    #: The hosts of the venue's test environments: orders go to no other (loopback aside,
+    #: where the simulator runs). None for a venue without one, whose guard is
+    #: ``validate_only``. A class attribute: no config file can widen it.
+    test_hosts: ClassVar[frozenset[str] | None] = None
     enabled: bool = True
     base_url: str = ""
     api_key_env_var: str = ""
@@ -58,6 +63,23 @@ class VenueConfig:
 
     def problems(self) -> Iterator[tuple[str, str]]:
         return iter(())
+
+
+#: Hosts where a simulator or a test's own server runs.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def not_a_test_environment(config: VenueConfig, base_url: str) -> str | None:
+    """The environment guard: why ``base_url`` may not receive this venue's orders, or None.
+    Absolute: whatever else the config says, a venue with test environments gets requests
+    only there (or on loopback)."""
+    if config.test_hosts is None:
+        return None
+    host = urlsplit(base_url).hostname or ""
+    if host in config.test_hosts or host in LOOPBACK:
+        return None
+    return (f"{host or base_url!r} is not one of {config.venue}'s test environments "
+            f"({', '.join(sorted(config.test_hosts))}); orders go to a test environment only")
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ class BinanceConfig(VenueConfig):
     environment has its own money; a production host is refused whatever this says."""
 
     venue: ClassVar[str] = "binance"
+    test_hosts: ClassVar[frozenset[str] | None] = frozenset({urlsplit(BINANCE_SPOT_TESTNET).hostname or "",
+                                                             urlsplit(BINANCE_DEMO).hostname or ""})
     base_url: str = BINANCE_SPOT_TESTNET
     api_key_env_var: str = "BINANCE_TESTNET_API_KEY"
     api_secret_env_var: str = "BINANCE_TESTNET_API_SECRET"
@@ -109,6 +133,9 @@ class BinanceConfig(VenueConfig):
     max_reference_drift_bps: Decimal = positive(Decimal("100"))
 
     def problems(self) -> Iterator[tuple[str, str]]:
+        refused = not_a_test_environment(self, self.base_url)
+        if refused:
+            yield "base_url", refused
         if self.recv_window > 60000:
             yield "recv_window", f"expected at most 60000 (Binance's limit), found {self.recv_window}"
 

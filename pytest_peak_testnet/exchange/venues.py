@@ -6,6 +6,10 @@ Each ``[exchange.NAME]`` block is a ``VenueConfig`` whose class names its venue 
 the venue it replays. Nothing above ``exchange/`` imports a venue module: the runner asks
 this module for a client, its credentials and its simulator.
 
+The environment guard needs no venue package: a block's class names its venue's test
+hosts (``VenueConfig.test_hosts``), and ``check_environment`` refuses any other host
+before a client exists, so a refused host never sees a request.
+
 Every venue package exposes, at module level, what ``VenuePackage`` lists:
 
 - ``build_client(name, config, *, base_url, credentials, transport, sleep, monotonic)``: an
@@ -16,9 +20,6 @@ Every venue package exposes, at module level, what ``VenuePackage`` lists:
 - ``credentials_from_env(config)``: the keys from the variables the block names, checked;
   a missing or malformed one is an ``InputError`` naming the variable, never the value.
 - ``replay_credentials()``: well-formed keys that sign nothing real, for a replay.
-- ``refusal(base_url, config)``: None where orders may go, else the one line that says why
-  not (a production host of a venue that has test environments). Checked here before a
-  client exists, so a refused host never sees a request.
 - ``simulator(**market)``: a context manager serving the venue's wire format on loopback,
   with ``.url`` and ``.credentials(config)``.
 """
@@ -29,7 +30,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
-from ..desk.config import VenueConfig
+from ..desk.config import VenueConfig, not_a_test_environment
 from .errors import NotTestEnvironment
 from .protocol import ExchangeClient
 
@@ -42,8 +43,6 @@ class VenuePackage(Protocol):
 
     def replay_credentials(self) -> Any: ...
 
-    def refusal(self, base_url: str, config: VenueConfig) -> str | None: ...
-
     def simulator(self, **market: Any) -> Any: ...
 
 
@@ -54,7 +53,7 @@ def package(config: VenueConfig) -> VenuePackage:
 
 def check_environment(name: str, config: VenueConfig, base_url: str) -> None:
     """The environment guard: ``NotTestEnvironment`` (one line) for a host the venue refuses."""
-    problem = package(config).refusal(base_url, config)
+    problem = not_a_test_environment(config, base_url)
     if problem is not None:
         raise NotTestEnvironment(f"exchange.{name}: {problem}; nothing was sent")
 

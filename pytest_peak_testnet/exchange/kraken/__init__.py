@@ -1,9 +1,9 @@
 """Kraken spot: its client, wire format, error strings and keys, and the factory every
 venue package exposes to ``exchange.venues`` (see there for the interface).
 
-Kraken spot has no test environment: its only guard is ``validate=true`` (and, for real
-orders, ``allow_live_orders``), which the client sends whatever host it talks to, so no
-host is refused here.
+Kraken spot has no test environment (``ExchangeConfig.test_hosts`` is None): its guard is
+``validate=true`` (and, for real orders, ``allow_live_orders``), which the client sends
+whatever host it talks to.
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ def credentials_from_env(config: VenueConfig) -> Credentials:
 
 def replay_credentials() -> Credentials:
     return Credentials(REPLAY_KEY, REPLAY_SECRET)
-
-
-def refusal(base_url: str, config: VenueConfig) -> str | None:
-    """Kraken's guard is ``validate_only``/``allow_live_orders``, checked with the config."""
-    return None
 
 
 def simulator(**market: Any) -> Any:

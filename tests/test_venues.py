@@ -1,0 +1,128 @@
+"""A venue is chosen by name (``default_exchange``, a profile's ``exchange:``), and the
+environment guard is absolute: a venue with test environments gets no request anywhere else."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import edit, error_lines, ledger_runs, write_profile
+from pytest_peak_testnet.desk.config import BINANCE_SPOT_TESTNET, BinanceConfig, ExchangeConfig, load_config
+
+BINANCE_BLOCK = '[exchange.binance_testnet]\napi_key_env_var = "DESK_BINANCE_KEY"\n\n'
+
+
+def _config(project: pytest.Pytester) -> Path:
+    return project.path / "config" / "config.toml"
+
+
+def test_a_binance_block_places_orders_on_its_test_environment_by_default(project: pytest.Pytester) -> None:
+    edit(_config(project), "[testnet_session]\n", BINANCE_BLOCK + "[testnet_session]\n")
+    config = load_config(_config(project), project.path)
+    binance = config.exchanges["binance_testnet"]
+    assert isinstance(binance, BinanceConfig) and isinstance(config.exchange, ExchangeConfig)
+    assert (binance.base_url, binance.validate_only, binance.recv_window) == (BINANCE_SPOT_TESTNET, False, 5000)
+    assert binance.api_key_env_var == "DESK_BINANCE_KEY"
+
+
+def test_default_exchange_may_name_binance_without_a_block(project: pytest.Pytester) -> None:
+    edit(_config(project), 'default_exchange = "kraken_testnet"', 'default_exchange = "binance_testnet"')
+    assert isinstance(load_config(_config(project), project.path).exchange, BinanceConfig)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("base_url", '"https://api.binance.com"', "'api.binance.com' is not one of binance's test environments "
+     "(demo-api.binance.com, testnet.binance.vision); orders go to a test environment only"),
+    ("base_url", '"https://api3.binance.com/api"', "'api3.binance.com' is not one of binance's test environments "
+     "(demo-api.binance.com, testnet.binance.vision); orders go to a test environment only"),
+    ("recv_window", "60001", "expected at most 60000 (Binance's limit), found 60001"),
+])
+def test_a_production_binance_host_in_the_config_is_one_line(project: pytest.Pytester, key: str, value: str,
+                                                            message: str) -> None:
+    edit(_config(project), "[testnet_session]\n", f"[exchange.binance_testnet]\n{key} = {value}\n\n[testnet_session]\n")
+    result = project.runpytest("--testnet-list")
+    assert error_lines(result) == [f"ERROR: config/config.toml: exchange.binance_testnet.{key}: {message}"]
+
+
+def test_a_profile_naming_an_unknown_exchange_is_one_line(project: pytest.Pytester) -> None:
+    write_profile(project, "elsewhere", exchange="binance_tesnet")
+    result = project.runpytest("--testnet-list")
+    assert error_lines(result) == [
+        "ERROR: profiles/elsewhere.yaml: exchange: unknown exchange 'binance_tesnet'; did you mean binance_testnet?; "
+        "the config defines kraken_testnet, binance_testnet"]
+
+
+@contextmanager
+def _listener() -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback port that records whatever connects to it: the proxy every request
+    would have to go through."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.05)
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    seen.append(conn.recv(4096))
+                except OSError:
+                    seen.append(b"")
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", seen
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+@pytest.fixture
+def proxied(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+    """Every request the run sends goes to a recording proxy (requests honours HTTPS_PROXY)."""
+    with _listener() as (url, seen):
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, url)
+        yield seen
+
+
+@pytest.mark.parametrize("host", ["https://api.binance.com", "https://api1.binance.com", "https://binance.com"])
+def test_a_production_binance_host_is_refused_before_any_request(project: pytest.Pytester, proxied: list[bytes],
+                                                                host: str) -> None:
+    """Whatever the config says (``--testnet-base-url`` wins over it): one line, no request
+    through the proxy, nothing reserved."""
+    write_profile(project, "on_binance", exchange="binance_testnet", symbol="BTC/EUR")
+    result = project.runpytest("--testnet-profile", "on_binance", "--testnet-record-mode=all",
+                               "--testnet-base-url", host)
+    result.assert_outcomes(errors=1)
+    name = host.removeprefix("https://")
+    result.stdout.fnmatch_lines([f"*NotTestEnvironment: exchange.binance_testnet: '{name}' is not one of binance's "
+                                 "test environments (demo-api.binance.com, testnet.binance.vision); orders go to a "
+                                 "test environment only; nothing was sent"])
+    assert "Traceback" not in result.stdout.str()
+    assert proxied == []
+    assert ledger_runs(project.path) == []
+
+
+def test_the_proxy_sees_a_request_that_is_not_refused(project: pytest.Pytester, proxied: list[bytes]) -> None:
+    """The control: the same run on Kraken (no test environment, guarded by validate_only)
+    asks the host whether it is the simulator, and the proxy sees that request."""
+    write_profile(project, "on_kraken")
+    project.runpytest("--testnet-profile", "on_kraken", "--testnet-record-mode=all",
+                      "--testnet-base-url", "https://api.kraken.com")
+    assert any(b"api.kraken.com" in request for request in proxied)
