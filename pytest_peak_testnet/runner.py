@@ -54,7 +54,7 @@ class ProfileRun:
     @property
     def plan(self) -> Plan:
         p = self.profile
-        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes)
+        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes, self.exchange_name)
 
     @property
     def exchange_name(self) -> str:
@@ -165,7 +165,7 @@ class ProfileRun:
         xdist workers to the controller on the test report)."""
         p, decision = self.profile, self.decision
         return {
-            "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root),
+            "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root), "exchange": self.exchange_name,
             "strategy": p.strategy, "symbol": p.symbol, "timeframe": p.timeframe,
             "duration_minutes": p.duration_minutes, "max_notional": exact(p.max_notional), "max_trades": p.max_trades,
             "close_at_end": p.close_at_end,
@@ -193,7 +193,7 @@ class ProfileRun:
             self.reservation = None
         elif self.decision is not None and self.decision.allowed and not self.desk.dry_run:
             ledger.log_unspent(self.profile.name, self.nodeid, self.mode, self.plan.notional, self.plan.trades,
-                               notional, trades, outcome, symbol=self.profile.symbol)
+                               notional, trades, outcome, symbol=self.profile.symbol, venue=self.exchange_name)
 
 
 def _log_failure(log: RunLog) -> Callable[..., None]:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,44 @@ def test_the_proxy_sees_a_request_that_is_not_refused(project: pytest.Pytester, 
     project.runpytest("--testnet-profile", "on_kraken", "--testnet-record-mode=all",
                       "--testnet-base-url", "https://api.kraken.com")
     assert any(b"api.kraken.com" in request for request in proxied)
+
+
+def test_the_ledger_and_the_budget_carry_the_venue(replay_project: pytest.Pytester) -> None:
+    """A day with runs on two exchange blocks: each run names its block, the budget sums per block."""
+    edit(_config(replay_project), "[testnet_session]\n",
+         '[exchange.kraken_second]\nbase_url = "https://api.kraken.com"\n\n[testnet_session]\n')
+    profiles = replay_project.path / "profiles"
+    (profiles / "second.yaml").write_text((profiles / "quick_smoke.yaml").read_text(encoding="utf-8")
+                                          + "exchange: kraken_second\ncassette: quick_smoke.json\nbaseline: false\n")
+    replay_project.runpytest("--testnet-profile", "quick_smoke,second").assert_outcomes(passed=2)
+    result = replay_project.runpytest("--testnet-budget")
+    assert sorted(run["venue"] for run in ledger_runs(replay_project.path)) == ["kraken_second", "kraken_testnet"]
+    result.stdout.fnmatch_lines(["  kraken_second notional 0.00   trades 0   runs 1   on this exchange",
+                                 "  kraken_testnet notional 0.00   trades 0   runs 1   on this exchange"])
+
+
+def test_a_ledger_day_written_before_the_venue_is_read(tmp_path: Path) -> None:
+    from pytest_peak_testnet.desk.usage import UsageLedger
+
+    ledger = UsageLedger(tmp_path, 30)
+    ledger.log_unspent("old", "t", "replay", "5", 1, "5", 1, "passed", symbol="BTC/EUR")
+    path = ledger.path_for(ledger.today())
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(', "venue": null', ""), encoding="utf-8")
+    assert '"venue"' not in path.read_text(encoding="utf-8")
+    [run] = ledger.read().run_log
+    assert (run.profile, run.venue) == ("old", None)
+    assert ledger.read().used_on() == {}
+
+
+def test_the_postgresql_ledger_keeps_the_venue(postgres: Any) -> None:
+    """Schema version 4 adds the column; a run logged without a venue reads back as None."""
+    from pytest_peak_testnet.desk.ledger_pg import SCHEMA_VERSION, PostgresLedger
+
+    ledger = PostgresLedger(postgres.new_database(), 30)
+    ledger.log_unspent("on_binance", "t", "simulator", "5", 1, "5", 1, "passed", symbol="BTC/USDT",
+                       venue="binance_testnet")
+    ledger.log_unspent("old", "t", "replay", "5", 1, "5", 1, "passed")
+    assert [(run.profile, run.venue) for run in ledger.read().run_log] == [("on_binance", "binance_testnet"),
+                                                                           ("old", None)]
+    assert ledger.schema_version() == SCHEMA_VERSION == 4

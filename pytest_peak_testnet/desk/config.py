@@ -7,7 +7,7 @@ Defaults equal the desk's documented defaults, so a missing section is never "no
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -355,16 +355,24 @@ def chosen_exchange(shown: str, session: SessionConfig, exchanges: Mapping[str, 
     profiles use; without any block, ``kraken_testnet`` with the documented defaults (and
     ``binance_testnet`` with its own, when named)."""
     name = session.default_exchange
-    for unused in (n for n in exchanges if n not in (name, *KNOWN_EXCHANGES)):
-        hint = closest(f"exchange.{unused}", list(dict.fromkeys([f"exchange.{name}", EXCHANGE_TABLE])))
-        if hint:  # an unused block that looks like a misspelt one: the settings would silently not apply
-            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
-                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange names it)")
-    if name in exchanges or (not exchanges and name == DEFAULT_EXCHANGE) or name in KNOWN_EXCHANGES:
+    if name in exchanges or name in KNOWN_EXCHANGES:
         return exchanges[name] if name in exchanges else KNOWN_EXCHANGES[name]()
     defined = ", ".join(f"[exchange.{n}]" for n in exchanges) or f"none (only {DEFAULT_EXCHANGE}'s defaults)"
     raise ConfigError(f"{shown}: testnet_session.default_exchange",
                       f"unknown exchange {name!r}{closest(name, list(exchanges))}; the config defines {defined}")
+
+
+def check_unused_exchanges(config: DeskConfig, shown: str, used: Iterable[str]) -> None:
+    """A block neither ``default_exchange`` nor any profile names, and that looks like a
+    misspelt one: its settings would silently not apply."""
+    name = config.default_exchange
+    wanted = list(dict.fromkeys([f"exchange.{name}", *(f"exchange.{n}" for n in KNOWN_EXCHANGES)]))
+    for unused in (n for n in config.exchanges if n not in (name, *KNOWN_EXCHANGES, *used)):
+        hint = closest(f"exchange.{unused}", wanted)
+        if hint:
+            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
+                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange or a profile's "
+                              "exchange: names it)")
 
 
 def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -58,6 +58,8 @@ def budget(desk: Desk) -> Iterable[str]:
           f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"
     yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
     yield from symbol_lines(usage, desk.config.symbols)
+    for venue, (notional, trades, runs) in usage.used_on().items():
+        yield f"  {venue:<10} notional {notional:.2f}   trades {trades}   runs {runs}   on this exchange"
 
 
 def symbol_lines(usage: DayUsage, policy: SymbolPolicy) -> Iterable[str]:
