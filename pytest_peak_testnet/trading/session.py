@@ -37,10 +37,11 @@ from typing import Any
 from ..desk.config import TIMEFRAMES, SessionConfig
 from ..desk.profiles import Profile
 from ..exchange.clock import Clock
-from ..exchange.protocol import ExchangeClient, Instrument
+from ..exchange.protocol import ExchangeClient, Instrument, OrderReport
 from ..reporting.runlog import RunLog
 from .bounds import Bounds
 from .exact import BOOKS, RATIOS, ZERO, exact, plain, total
+from .execution import Execution, booking
 from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
 from .market import Candle
 from .paper import Metrics, OrderTally, PaperAccount
@@ -205,6 +206,8 @@ class SessionResult:
     metrics: Metrics
     rejections: tuple[Rejection, ...]
     log_path: Path
+    #: The exchange's fills judged (placed orders only; None when fills were simulated).
+    execution: Execution | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (exact decimal strings): it crosses from xdist workers on the report."""
@@ -215,6 +218,7 @@ class SessionResult:
             "spent_notional": exact(self.spent_notional), "spent_trades": self.spent_trades,
             "metrics": self.metrics.to_dict(), "rejections": plain([vars(r) for r in self.rejections]),
             "log_path": str(self.log_path),
+            **({} if self.execution is None else {"execution": self.execution.to_dict()}),
         }
 
 
@@ -235,6 +239,9 @@ class Session:
         self.rejections: list[Rejection] = []
         self._trader: Trader | None = None
         self._booked: set[str] = set()  # trade ids already in the account
+        #: Placed orders as the exchange last described them, by order id.
+        self._reports: dict[str, OrderReport] = {}
+        self.execution = None if executor.validate_only else Execution()
         self.bounds = Bounds(profile.duration_minutes * 60, settings.poll_interval_seconds, clock.monotonic)
 
     @property
@@ -281,12 +288,17 @@ class Session:
                     break
             if stop is None and now >= end:
                 stop = DURATION_ELAPSED
+        if self.execution is not None:  # orders still open at the end, as last seen
+            for order_id in trader.placed:
+                if order_id in self._reports:
+                    self.execution.settled(self._reports[order_id])
         metrics = trader.metrics(self.executor.tally)
         result = SessionResult(
             profile=p.name, strategy=p.strategy, symbol=p.symbol, currency=instrument.quote,
             timeframe=p.timeframe, validate_only=self.executor.validate_only, started_at=started, ended_at=now,
             candles=trader.candles, stop_reason=stop, spent_notional=trader.spent_notional,
-            spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path)
+            spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path,
+            execution=self.execution)
         self.log.write("run_finished", now, stop_reason=stop, spent_notional=result.spent_notional,
                        spent_trades=trader.trades, metrics=metrics.to_dict())
         return result
@@ -324,11 +336,17 @@ class Session:
         if not trader.placed:
             return
         orders = self.client.orders(self.profile.symbol, trader.placed)
+        self._reports.update(orders)
         new = [fill for report in orders.values() for fill in report.fills if fill.trade_id not in self._booked]
         for fill in sorted(new, key=lambda f: (f.time, f.trade_id)):
-            trader.paper.record(fill.side, fill.quantity, fill.price, fill.quote_quantity, fill.commission,
-                                int(fill.time), trade=fill.trade_id)
+            booked = booking(fill, trader.instrument)
+            trader.paper.record(fill.side, booked.volume, fill.price, booked.notional, booked.fee, int(fill.time),
+                                trade=fill.trade_id)
             self._booked.add(fill.trade_id)
+            if self.execution is not None and fill.order_id in trader.placed:
+                self.execution.fill(fill, trader.placed[fill.order_id].price, booked)
         for order_id, report in orders.items():
             if report.final:
+                if self.execution is not None:
+                    self.execution.settled(report)
                 del trader.placed[order_id]
