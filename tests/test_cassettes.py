@@ -184,3 +184,30 @@ def test_rewrite_leaves_nothing_stale(project: pytest.Pytester, mode: str, stale
     project.runpytest("--testnet-profile", "rec", f"--testnet-record-mode={mode}", "--testnet-simulator"
                       ).assert_outcomes(passed=1)
     assert ("/0/public/Stale" in path.read_text()) is stale_kept
+
+
+@pytest.mark.parametrize("leak", ["X-MBX-APIKEY:\n  - abc", "uri: /api/v3/account?timestamp=1&signature=9f2c"])
+def test_the_secrets_scan_finds_binance_keys_and_signatures(leak: str) -> None:
+    assert find_secrets(f"interactions:\n- request:\n    {leak}\n")
+
+
+def test_a_binance_request_matches_whatever_it_is_signed_and_stamped_with(tmp_path: Path) -> None:
+    """Binance signs the query (GET, DELETE) or the body (POST); the signature, the
+    timestamp and the client order ids change every run and are neither kept nor matched."""
+    path = tmp_path / "binance.yaml"
+    _cassette(path, [json.dumps({"symbol": "BTCUSDT", "status": "CANCELED"})], "DELETE",
+              "/api/v3/order?orderId=12&recvWindow=5000&symbol=BTCUSDT")
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        answer = session.delete("https://testnet.binance.vision/api/v3/order?symbol=BTCUSDT&orderId=12"
+                                "&origClientOrderId=pt-9&recvWindow=5000&timestamp=1700000000123&signature=ab12",
+                                params={}, timeout=1)
+        assert answer.json()["status"] == "CANCELED"
+    _cassette(path, [json.dumps({"orderId": 12})], "POST", "/api/v3/order",
+              "quantity=0.001&recvWindow=5000&side=BUY&symbol=BTCUSDT&type=MARKET")
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        answer = session.post("https://testnet.binance.vision/api/v3/order", timeout=1,
+                              data="symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=pt-1"
+                                   "&recvWindow=5000&timestamp=1700000000456&signature=cd34")
+        assert answer.json()["orderId"] == 12

@@ -86,12 +86,16 @@ class ReplaySession:
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None,
             timeout: float | None = None) -> Reply:
-        query = urlencode(params or {}, doseq=True)
-        return self._answer("GET", f"{url}{'&' if '?' in url else '?'}{query}" if query else url, None)
+        return self._answer("GET", _with_query(url, params), None)
 
     def post(self, url: str, *, data: str | None = None, headers: dict[str, str] | None = None,
              timeout: float | None = None) -> Reply:
         return self._answer("POST", url, data)
+
+    def delete(self, url: str, *, params: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None,
+               timeout: float | None = None) -> Reply:
+        """Binance's ``DELETE /api/v3/order`` (a cancel)."""
+        return self._answer("DELETE", _with_query(url, params), None)
 
     def _answer(self, method: str, url: str, body: str | None) -> Reply:
         queue = self._answers.get(request_key(method, url, body))
@@ -99,6 +103,12 @@ class ReplaySession:
             raise CassetteError(f"cassette {self.path} has no recorded answer for {describe(method, url, body)}; "
                                 f"record it again with: {self.record_command}")
         return queue.popleft()
+
+
+def _with_query(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL as requests sends it: ``params`` urlencoded after what ``url`` already has."""
+    query = urlencode(params or {}, doseq=True)
+    return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
 
 
 def load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:
