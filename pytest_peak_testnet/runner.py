@@ -29,6 +29,7 @@ from .desk.usage import Reservation, RunMode, money
 from .exchange import venues
 from .exchange.clock import Clock, SimulatorClock, VirtualClock, WallClock
 from .exchange.handshake import simulator_version
+from .exchange.reference import ReferenceMarket
 from .reporting.runlog import RunLog
 from .trading.exact import exact
 from .trading.executor import TestnetExchangeOrderExecutor
@@ -137,8 +138,11 @@ class ProfileRun:
                                    transport=replay, sleep=clock.sleep, monotonic=clock.monotonic)
             executor = TestnetExchangeOrderExecutor(desk.config.environment, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
+            exchange = self.exchange
+            reference = None if exchange.reference_klines_url is None else ReferenceMarket(
+                exchange.reference_klines_url, replay, exchange.timeout_seconds, exchange.max_reference_drift_bps)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
-                                   client, executor, clock, log)
+                                   client, executor, clock, log, reference)
             self.result = self.session.run()
             return self.result
 

@@ -83,6 +83,7 @@ def figures(result: SessionResult) -> dict[str, Any]:
         "win_rate": m.win_rate, "profit_factor": m.profit_factor, "average_trade": m.average_trade,
         "exposure_pct": m.exposure_pct,
         **({} if result.execution is None else result.execution.figures()),
+        **({} if result.drift is None else {"reference_drift_bps": result.drift.largest_bps}),
     }
 
 

@@ -60,6 +60,12 @@ class VenueConfig:
     validate_only: bool = True
     timeout_seconds: float = positive(30.0)
     max_retries: int = non_negative(3)
+    #: Public, key-less klines in Binance's format of a reference market (Binance's own
+    #: production ``https://api.binance.com/api/v3/klines``): the report shows how far the
+    #: test environment's closes were from it during the run. Only read, never signed.
+    reference_klines_url: str | None = None
+    #: A run whose closes drift further than this from the reference is flagged.
+    max_reference_drift_bps: Decimal = positive(Decimal("100"))
 
     def problems(self) -> Iterator[tuple[str, str]]:
         return iter(())
@@ -126,11 +132,6 @@ class BinanceConfig(VenueConfig):
     timeout_seconds: float = positive(10.0)
     #: Milliseconds a signed request stays valid after its ``timestamp`` (Binance allows up to 60000).
     recv_window: int = positive(5000)
-    #: Public, key-less klines of a reference market (e.g. ``https://api.binance.com/api/v3/klines``):
-    #: the report shows how far the test environment's prices drifted from it. Read only.
-    reference_klines_url: str | None = None
-    #: A run whose test-environment closes drift further than this from the reference is flagged.
-    max_reference_drift_bps: Decimal = positive(Decimal("100"))
 
     def problems(self) -> Iterator[tuple[str, str]]:
         refused = not_a_test_environment(self, self.base_url)

@@ -38,8 +38,10 @@ from ..desk.config import TIMEFRAMES, SessionConfig
 from ..desk.profiles import Profile
 from ..exchange.clock import Clock
 from ..exchange.protocol import ExchangeClient, Instrument, OrderReport
+from ..exchange.reference import ReferenceMarket, read
 from ..reporting.runlog import RunLog
 from .bounds import Bounds
+from .drift import Drift, drift
 from .exact import BOOKS, RATIOS, ZERO, exact, plain, total
 from .execution import Execution, booking
 from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
@@ -208,6 +210,8 @@ class SessionResult:
     log_path: Path
     #: The exchange's fills judged (placed orders only; None when fills were simulated).
     execution: Execution | None = None
+    #: How far the run's closes were from the reference market (None without one).
+    drift: Drift | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (exact decimal strings): it crosses from xdist workers on the report."""
@@ -219,6 +223,7 @@ class SessionResult:
             "metrics": self.metrics.to_dict(), "rejections": plain([vars(r) for r in self.rejections]),
             "log_path": str(self.log_path),
             **({} if self.execution is None else {"execution": self.execution.to_dict()}),
+            **({} if self.drift is None else {"reference": self.drift.to_dict()}),
         }
 
 
@@ -227,7 +232,8 @@ class Session:
     failed or interrupted run used can still be settled."""
 
     def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, max_order_notional: Decimal,
-                 client: ExchangeClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog) -> None:
+                 client: ExchangeClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog,
+                 reference: ReferenceMarket | None = None) -> None:
         self.profile = profile
         self.strategy = strategy
         self.settings = settings
@@ -242,6 +248,9 @@ class Session:
         #: Placed orders as the exchange last described them, by order id.
         self._reports: dict[str, OrderReport] = {}
         self.execution = None if executor.validate_only else Execution()
+        self.reference = reference
+        #: The run's own candles, for the comparison with the reference market.
+        self._candles: list[Candle] = []
         self.bounds = Bounds(profile.duration_minutes * 60, settings.poll_interval_seconds, clock.monotonic)
 
     @property
@@ -283,6 +292,7 @@ class Session:
                 if candle.time <= last_time or candle.time + interval > end:
                     continue  # seen already, or closes after the session's end
                 last_time = candle.time
+                self._candles.append(candle)
                 stop = self._on_candle(trader, candle, last=candle.time + 2 * interval > end)
                 if stop:
                     break
@@ -293,12 +303,17 @@ class Session:
                 if order_id in self._reports:
                     self.execution.settled(self._reports[order_id])
         metrics = trader.metrics(self.executor.tally)
+        found = None
+        if self.reference is not None and self._candles:
+            rows, problem = read(self.reference, instrument.venue_symbol, p.timeframe, self._candles[0].time,
+                                 self._candles[-1].time)
+            found = drift(self._candles, rows, self.reference.url, self.reference.threshold_bps, problem)
         result = SessionResult(
             profile=p.name, strategy=p.strategy, symbol=p.symbol, currency=instrument.quote,
             timeframe=p.timeframe, validate_only=self.executor.validate_only, started_at=started, ended_at=now,
             candles=trader.candles, stop_reason=stop, spent_notional=trader.spent_notional,
             spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path,
-            execution=self.execution)
+            execution=self.execution, drift=found)
         self.log.write("run_finished", now, stop_reason=stop, spent_notional=result.spent_notional,
                        spent_trades=trader.trades, metrics=metrics.to_dict())
         return result
