@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_faults import BUY_ONCE
 
-from conftest import edit, error_lines, ledger_runs, write_profile
+from conftest import edit, error_lines, ledger_runs, run_events, write_profile
 from pytest_peak_testnet.desk.config import BINANCE_SPOT_TESTNET, BinanceConfig, ExchangeConfig, load_config
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 BINANCE_BLOCK = '[exchange.binance_testnet]\napi_key_env_var = "DESK_BINANCE_KEY"\n\n'
 
@@ -168,3 +170,24 @@ def test_the_postgresql_ledger_keeps_the_venue(postgres: Any) -> None:
     assert [(run.profile, run.venue) for run in ledger.read().run_log] == [("on_binance", "binance_testnet"),
                                                                            ("old", None)]
     assert ledger.schema_version() == SCHEMA_VERSION == 4
+
+
+def test_a_fatal_order_error_stops_the_run_and_a_failing_one_is_a_rejection(
+        project: pytest.Pytester, kraken_simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """By ``treatment``: ``fatal`` (the key may not trade) ends the run with one line;
+    ``fail`` (no funds for this order) is an outcome, and the session runs to its end."""
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
+    project.makeconftest(BUY_ONCE)
+    write_profile(project, "refused", strategy="buy_once", duration_minutes=10, params={})
+    args = ("--testnet-profile", "refused", "--testnet-record-mode=all", "--testnet-base-url", kraken_simulator.url)
+    kraken_simulator.faults.kraken_error("EGeneral:Permission denied", method="AddOrder")
+    fatal = project.runpytest(*args)
+    fatal.assert_outcomes(failed=1)
+    fatal.stdout.fnmatch_lines(["PermissionDenied: EGeneral:Permission denied*"])
+    assert "Traceback" not in fatal.stdout.str() and run_events(project, "order_outcome") == []
+    kraken_simulator.faults.kraken_error("EOrder:Insufficient funds", method="AddOrder")
+    failing = project.runpytest(*args)
+    failing.assert_outcomes(passed=1)
+    [outcome] = run_events(project, "order_outcome")
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "EOrder:Insufficient funds")
