@@ -30,6 +30,7 @@ def _profile_rows(p: Profile, desk: Desk) -> Iterable[tuple[str, object]]:
     if p.params:
         yield "params", ", ".join(f"{k}={v}" for k, v in p.params.items())
     yield "symbol", p.symbol
+    yield "exchange", p.exchange or desk.config.default_exchange
     yield "timeframe", p.timeframe
     yield "duration", f"{p.duration_minutes} min"
     yield "max notional", f"{p.max_notional:.2f}"
