@@ -91,13 +91,14 @@ def live(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Py
 
 
 def test_a_run_on_placed_orders_reports_its_fills_and_expect_bounds_them(live: pytest.Pytester) -> None:
-    """On the simulator with validate_only = false: every placed order filled, each fill's
+    """On the simulator, on a second exchange block with validate_only = false (the default
+    block validates only): every placed order filled, each fill's
     slippage against the close the strategy acted on is in the report and the JSON, and
     ``expect:`` bounds it."""
-    edit(live.path / "config" / "config.toml", "validate_only = true\nallow_live_orders = false",
-         "validate_only = false\nallow_live_orders = true")
+    edit(live.path / "config" / "config.toml", "[testnet_session]\n",
+         "[exchange.kraken_placing]\nvalidate_only = false\nallow_live_orders = true\n\n[testnet_session]\n")
     path = write_profile(live, "placed", duration_minutes=45, max_notional=300.0, max_trades=6, close_at_end=True,
-                         params={"fast": 3, "slow": 7})
+                         params={"fast": 3, "slow": 7}, exchange="kraken_placing")
     path.write_text(path.read_text() + LIVE)
     result = live.runpytest("--testnet-profile", "placed", "--testnet-record-mode=all", "--testnet-simulator",
                             "--testnet-report")
@@ -105,7 +106,7 @@ def test_a_run_on_placed_orders_reports_its_fills_and_expect_bounds_them(live: p
     data = json.loads((live.path / "reports" / "latest.json").read_text())
     [profile] = data["profiles"]
     execution = profile["result"]["execution"]
-    assert profile["exchange"] == "kraken_testnet"
+    assert profile["exchange"] == "kraken_placing" and not data["validate_only"]
     assert execution["orders_filled"] >= 1 and execution["fills"]
     for made in execution["fills"]:
         moved = (D(made["price"]) - D(made["acted_price"])) / D(made["acted_price"]) * 10000
@@ -113,7 +114,7 @@ def test_a_run_on_placed_orders_reports_its_fills_and_expect_bounds_them(live: p
     assert D(execution["max_slippage_bps"]) == max(D(f["slippage_bps"]) for f in execution["fills"])
     report = (live.path / "reports" / "latest.md").read_text()
     assert f"orders {execution['orders_filled']} filled, 0 partly filled, 0 expired; slippage" in report
-    assert "(simulator on kraken_testnet)" in report
+    assert "(simulator on kraken_placing)" in report and "**live orders placed on the exchange**" in report
     checks = {c["name"] for c in profile["verdict"]["checks"]}
     assert {"expect.orders_filled", "expect.max_slippage_bps"} <= checks
 
