@@ -211,3 +211,42 @@ def test_a_binance_request_matches_whatever_it_is_signed_and_stamped_with(tmp_pa
                               data="symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=pt-1"
                                    "&recvWindow=5000&timestamp=1700000000456&signature=cd34")
         assert answer.json()["orderId"] == 12
+
+
+def test_a_binance_recording_keeps_no_signature_timestamp_or_key(tmp_path: Path) -> None:
+    """A signed GET through a recording: the cassette keeps the query in the order it was
+    sent, without signature and timestamp, and no request header at all."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"balances": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-MBX-USED-WEIGHT-1M", "20")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    path = tmp_path / "signed.json"
+    try:
+        with use_cassette(path, "all", "record it"):
+            requests.get(f"http://127.0.0.1:{server.server_port}/api/v3/account"
+                         "?recvWindow=5000&omitZeroBalances=true&timestamp=1700000000123&signature=9f2c0a",
+                         headers={"X-MBX-APIKEY": DEFAULT_API_KEY}, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [interaction] = json.loads(path.read_text())["interactions"]
+    assert interaction["request"]["uri"] == "/api/v3/account?recvWindow=5000&omitZeroBalances=true"
+    assert interaction["request"]["headers"] == {}
+    assert interaction["response"]["headers"]["X-MBX-USED-WEIGHT-1M"] == ["20"]
+    assert find_secrets(path.read_text()) == [] and DEFAULT_API_KEY not in path.read_text()

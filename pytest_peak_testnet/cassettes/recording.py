@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import vcr
 from vcr.cassette import Cassette
@@ -106,12 +106,18 @@ def _clean_request(request: Any) -> Any:
     """No request headers are kept: matching never reads them, and ``API-Key`` and
     ``API-Sign`` must never be written. The simulator's control calls are not kept at all.
     The URI keeps its path and query only: matching never reads the host, and a recording
-    against a simulator on another port must give the same file."""
+    against a simulator on another port must give the same file. A query loses the
+    fields a run signs or stamps afresh (Binance's signature and timestamp)."""
     if request.path.startswith(CONTROL_PREFIX):
         return None
     request.headers = {}
     parts = urlsplit(request.uri)
-    request.uri = parts.path + (f"?{parts.query}" if parts.query else "")
+    query = parts.query
+    if any(name in UNRECORDED_FIELDS for name, _ in parse_qsl(query, keep_blank_values=True)):
+        # Rebuilt only then: vcrpy's query filter would reorder every recorded query.
+        query = urlencode([pair for pair in parse_qsl(query, keep_blank_values=True)
+                           if pair[0] not in UNRECORDED_FIELDS])
+    request.uri = parts.path + (f"?{query}" if query else "")
     return request
 
 
@@ -141,7 +147,6 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         serializer=serializer,
         match_on=MATCH_ON,
         filter_post_data_parameters=UNRECORDED_FIELDS,
-        filter_query_parameters=UNRECORDED_FIELDS,
         before_record_request=_clean_request,
         before_record_response=_slim_response,
         decode_compressed_response=True,
