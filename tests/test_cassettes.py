@@ -216,35 +216,14 @@ def test_a_binance_request_matches_whatever_it_is_signed_and_stamped_with(tmp_pa
 def test_a_binance_recording_keeps_no_signature_timestamp_or_key(tmp_path: Path) -> None:
     """A signed GET through a recording: the cassette keeps the query in the order it was
     sent, without signature and timestamp, and no request header at all."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     import requests
+    from servers import json_server
 
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"balances": []}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("X-MBX-USED-WEIGHT-1M", "20")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     path = tmp_path / "signed.json"
-    try:
-        with use_cassette(path, "all", "record it"):
-            requests.get(f"http://127.0.0.1:{server.server_port}/api/v3/account"
-                         "?recvWindow=5000&omitZeroBalances=true&timestamp=1700000000123&signature=9f2c0a",
-                         headers={"X-MBX-APIKEY": DEFAULT_API_KEY}, timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_server(lambda _: (b'{"balances": []}', {"X-MBX-USED-WEIGHT-1M": "20"})) as url, \
+            use_cassette(path, "all", "record it"):
+        requests.get(f"{url}/api/v3/account?recvWindow=5000&omitZeroBalances=true&timestamp=1700000000123"
+                     "&signature=9f2c0a", headers={"X-MBX-APIKEY": DEFAULT_API_KEY}, timeout=5)
     [interaction] = json.loads(path.read_text())["interactions"]
     assert interaction["request"]["uri"] == "/api/v3/account?recvWindow=5000&omitZeroBalances=true"
     assert interaction["request"]["headers"] == {}

@@ -5,13 +5,13 @@ is measured and can be bounded by ``expect:``."""
 from __future__ import annotations
 
 import json
-import threading
+from collections.abc import Callable
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from servers import json_server
 
 from conftest import edit, write_profile
 from pytest_peak_testnet.desk.config import SessionConfig
@@ -128,28 +128,18 @@ def test_a_bound_on_fills_of_a_validate_only_run_has_no_figure(replay_project: p
     result.stdout.fnmatch_lines(["*expect.max_slippage_bps: no figure (–), expected max 10*"])
 
 
-class _Reference(BaseHTTPRequestHandler):
+def _reference(simulator: str) -> Callable[[str], tuple[bytes, dict[str, str]]]:
     """Binance-format klines of a market 1 % above the simulator's: its own OHLC, scaled."""
-
-    simulator = ""
-
-    def do_GET(self) -> None:
-        query = dict(parse_qsl(urlsplit(self.path).query))
+    def answer(path: str) -> tuple[bytes, dict[str, str]]:
+        query = dict(parse_qsl(urlsplit(path).query))
         start, end = int(query["startTime"]) // 1000, int(query["endTime"]) // 1000
-        answer = requests.get(f"{self.simulator}/0/public/OHLC", timeout=5,
-                              params={"pair": query["symbol"], "interval": 1, "since": start - 60}).json()
-        rows = next(v for k, v in answer["result"].items() if k != "last")
+        ohlc = requests.get(f"{simulator}/0/public/OHLC", timeout=5,
+                            params={"pair": query["symbol"], "interval": 1, "since": start - 60}).json()
+        rows = next(v for k, v in ohlc["result"].items() if k != "last")
         scaled = [[int(r[0]) * 1000, *(str(D(p) * D("1.01")) for p in r[1:5]), r[6], int(r[0]) * 1000 + 59999,
                    str(D(r[5]) * D(r[6])), r[7]] for r in rows if start <= int(r[0]) <= end]
-        body = json.dumps(scaled).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        return json.dumps(scaled).encode(), {}
+    return answer
 
 
 def test_the_reference_market_shows_how_far_the_test_prices_drifted(live: pytest.Pytester,
@@ -157,11 +147,8 @@ def test_the_reference_market_shows_how_far_the_test_prices_drifted(live: pytest
     """Closes 1 % below the reference are 99.0099 bps off: past the 50 bps threshold, the run
     is flagged; the figure is bounded by expect:, and the replay reads the reference from the
     cassette (nothing leaves the process)."""
-    handler = type("Reference", (_Reference,), {"simulator": kraken_simulator.url})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/api/v3/klines"
-    try:
+    with json_server(_reference(kraken_simulator.url)) as base:
+        url = f"{base}/api/v3/klines"
         edit(live.path / "config" / "config.toml", "rate_limit_ms = 0",
              f'rate_limit_ms = 0\nreference_klines_url = "{url}"\nmax_reference_drift_bps = 50')
         path = write_profile(live, "drifted", duration_minutes=20, params={"fast": 2, "slow": 4}, baseline=False)
@@ -169,9 +156,6 @@ def test_the_reference_market_shows_how_far_the_test_prices_drifted(live: pytest
         recorded = live.runpytest("--testnet-profile", "drifted", "--testnet-record-mode=all",
                                   "--testnet-base-url", kraken_simulator.url, "--testnet-report")
         recorded.assert_outcomes(passed=1)
-    finally:
-        server.shutdown()
-        server.server_close()
     reference = json.loads((live.path / "reports" / "latest.json").read_text())["profiles"][0]["result"]["reference"]
     assert reference["compared"] >= 15 and reference["missing"] == 0 and reference["flagged"]
     assert D(reference["largest_bps"]).quantize(D("0.0001")) == D("99.0099")
