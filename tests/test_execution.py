@@ -103,6 +103,8 @@ def test_a_run_on_placed_orders_reports_its_fills_and_expect_bounds_them(live: p
     result = live.runpytest("--testnet-profile", "placed", "--testnet-record-mode=all", "--testnet-simulator",
                             "--testnet-report")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["placed: DURATION_ELAPSED, * PnL *; orders * filled, 0 partly, 0 expired, "
+                                 "slippage at most * bps"])
     data = json.loads((live.path / "reports" / "latest.json").read_text())
     [profile] = data["profiles"]
     execution = profile["result"]["execution"]

@@ -13,7 +13,7 @@ from ..desk.project import Desk
 from ..desk.symbolcaps import symbol_rows
 from ..desk.usage import DayUsage
 from ..errors import display
-from .formatting import money
+from .formatting import money, num
 
 
 def profile_list(desk: Desk) -> Iterable[str]:
@@ -86,7 +86,16 @@ def session_line(run: Mapping[str, Any]) -> str:
     lost = f" ({unknown} unknown: answer lost, counted as placed)" if unknown else ""
     return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}{lost}, "
             f"{trips} round trip{'s' if trips != 1 else ''}{', position open' if open_volume else ''}, "
-            f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}")
+            f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}"
+            f"{fills_text(result.get('execution'))}")
+
+
+def fills_text(execution: Mapping[str, Any] | None) -> str:
+    """What the exchange made of the placed orders; nothing for simulated fills."""
+    if execution is None:
+        return ""
+    return (f"; orders {execution['orders_filled']} filled, {execution['orders_partially_filled']} partly, "
+            f"{execution['orders_expired']} expired, slippage at most {num(execution['max_slippage_bps'], 1, True)} bps")
 
 
 def summary_line(desk: Desk) -> str:
