@@ -150,14 +150,14 @@ class ProfileRun:
     def _exchange(self) -> Iterator[tuple[str, Any, Clock]]:
         """Where requests go, with which credentials, and how waiting works. Real keys come
         only from the environment, and only where a request can leave this process."""
-        exchange, url = self.exchange, self.base_url
-        venue, timeout = venues.package(exchange), exchange.timeout_seconds
+        exchange, url, timeout = self.exchange, self.base_url, self.exchange.timeout_seconds
         if self.mode == "replay":
-            yield url, venue.replay_credentials(), VirtualClock()
+            yield url, venues.package(exchange).replay_credentials(), VirtualClock()
         elif self.desk.simulator:
             from .exchange.marketdata import simulator_market
 
-            with venue.simulator(**simulator_market(self.desk, self.profile)) as sim:
+            market = simulator_market(self.desk, self.profile, exchange.venue)
+            with venues.package(exchange).simulator(**market) as sim:
                 yield sim.url, sim.credentials(exchange), SimulatorClock(sim.url, timeout)
         elif self.mode == "simulator":
             yield url, self.desk.credentials(self.profile.exchange), SimulatorClock(url, timeout)

@@ -191,3 +191,18 @@ def test_a_fatal_order_error_stops_the_run_and_a_failing_one_is_a_rejection(
     failing.assert_outcomes(passed=1)
     [outcome] = run_events(project, "order_outcome")
     assert (outcome["status"], outcome["reason"]) == ("rejected", "EOrder:Insufficient funds")
+
+
+def test_kraken_history_is_refused_for_another_venues_simulator(project: pytest.Pytester) -> None:
+    """``--testnet-simulator-data`` is a Kraken OHLCVT CSV: a Binance profile's recording
+    stops with one line naming the file, before any simulator starts."""
+    csv = project.path / "XBTUSDT_1.csv"
+    csv.write_text("".join(f"{1699999980 + 60 * n},100,101,99,100,1,1\n" for n in range(10)))
+    edit(_config(project), 'allowed = ["BTC/EUR", "ETH/EUR"]', 'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT"]')
+    write_profile(project, "on_binance", exchange="binance_testnet", symbol="BTC/USDT")
+    result = project.runpytest("--testnet-profile", "on_binance", "--testnet-record-mode=all",
+                               "--testnet-simulator-data", str(csv))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["InputError: XBTUSDT_1.csv: holds Kraken candles, which only the Kraken simulator "
+                                 "serves; profile on_binance trades on binance's simulator (drop the simulator data "
+                                 "for it)"])
