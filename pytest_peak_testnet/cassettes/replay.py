@@ -2,7 +2,7 @@
 
 vcrpy records (``recording``): it patches ``http.client`` under requests and writes what
 crossed the wire. A replay needs none of that machinery, nor requests itself. The client
-gets a ``ReplaySession`` as its transport (``kraken.Transport``), which reads the vcrpy
+gets a ``ReplaySession`` as its transport (a venue client's ``Transport``), which reads the vcrpy
 cassette file (JSON or YAML, by its suffix) once and answers every request from it.
 Nothing is patched, so nothing else in the process is affected, and no request can leave:
 the session has no way to send one. It costs a fraction of vcrpy's playback (no import of
@@ -56,7 +56,7 @@ class Headers(Mapping[str, str]):
 
 @dataclass(frozen=True)
 class Reply:
-    """A recorded answer, read as a ``requests.Response`` is (``kraken.Reply``)."""
+    """A recorded answer, read as a ``requests.Response`` is (a venue client's ``Reply``)."""
 
     status_code: int
     reason: str
@@ -72,7 +72,7 @@ class Reply:
 
 
 class ReplaySession:
-    """The client's transport in a replay (``kraken.Transport``): answers each request
+    """The client's transport in a replay (its ``Transport``): answers each request
     with the next unplayed recorded answer that matches it; a request the cassette has no
     answer for is a ``CassetteError`` naming it. The URL is built as requests builds it
     (the query appended, urlencoded), the form body is the client's string."""
