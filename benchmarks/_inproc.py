@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
-from pytest_peak_testnet.desk.config import EnvironmentConfig, ExchangeConfig, RiskLimitsConfig
+from pytest_peak_testnet.desk.config import EnvironmentConfig, RiskLimitsConfig
 from pytest_peak_testnet.desk.usage import Ledger, UsageLedger, money
-from pytest_peak_testnet.exchange.kraken_wire import OrderResult
+from pytest_peak_testnet.exchange.protocol import OrderAck
 from pytest_peak_testnet.reporting.runlog import RunLog
 from pytest_peak_testnet.trading.executor import OrderRequest, TestnetExchangeOrderExecutor
 from pytest_peak_testnet.trading.market import Candle
@@ -41,10 +41,13 @@ def candles(count: int, seed: int = 7) -> list[Candle]:
 
 
 class OfflineClient:
-    """Answers AddOrder as Kraken does for ``validate=true``, with no HTTP."""
+    """Answers an order as a venue does in validate-only mode, with no HTTP."""
 
-    def add_order(self, symbol: str, side: str, ordertype: str, volume: Decimal, *_: object) -> OrderResult:
-        return OrderResult(description=f"{side} {volume} {symbol} @ market", txids=(), validated=True, warnings=())
+    validate_only = True
+
+    def place_order(self, symbol: str, side: str, type: str, quantity: Decimal, *_: object) -> OrderAck:
+        return OrderAck(client_order_id="1", order_id=None, validated=True, status=None,
+                        description=f"{side} {quantity} {symbol} @ market")
 
 
 def throughput_noop(rows: list[Candle], repeat: int) -> float:
@@ -70,9 +73,8 @@ def throughput(name: str, rows: list[Candle], log_dir: Path, repeat: int) -> tup
     for _ in range(repeat):
         strategy = make_strategy(name, STRATEGY_PARAMS[name], "bench: ", BUILTIN_STRATEGIES)
         log = RunLog(log_dir, name, "bench")
-        executor = TestnetExchangeOrderExecutor(EnvironmentConfig(mode="testnet"), ExchangeConfig(),
-                                                OfflineClient(), LiveRiskLimits(RiskLimitsConfig()), log,
-                                                "BTC/EUR")  # type: ignore[arg-type]
+        executor = TestnetExchangeOrderExecutor(EnvironmentConfig(mode="testnet"), OfflineClient(),  # type: ignore[arg-type]
+                                                LiveRiskLimits(RiskLimitsConfig()), log, "BTC/EUR")
         on_candle, submit = strategy.on_candle, executor.submit
         start = time.perf_counter()
         for candle in rows:

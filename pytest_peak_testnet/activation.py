@@ -28,7 +28,7 @@ DEFAULT_PROFILES_DIR = "profiles"
 DEFAULT_CASSETTES_DIR = "cassettes"
 #: Top-level TOML keys that make a config a desk's. ``[environment]`` alone does not: the
 #: name is too common for a foreign project's config not to use it.
-DESK_KEYS = ("testnet_", "live_risk_limits", "exchange.kraken_testnet")
+DESK_KEYS = ("testnet_", "live_risk_limits", "exchange.kraken_testnet", "exchange.binance_testnet")
 DESK_SECTIONS = "[testnet_limits.*], [testnet_profiles.*], [testnet_session], [exchange.kraken_testnet], ..."
 #: Options that ask for the desk on their own (``--testnet-config`` names the file instead).
 ASKING_OPTIONS = ("testnet_profile", "testnet_list", "testnet_budget", "testnet_dry_run", "testnet_override",

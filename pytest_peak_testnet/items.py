@@ -97,7 +97,7 @@ class ProfileItem(pytest.Item):
         with gc_paused():  # the client's, session's and executor's modules: see gcpause
             from .runner import ProfileRun
 
-        off = off_reason(self.desk.config, self.desk.root)
+        off = off_reason(self.desk.config, self.desk.root, self.profile.exchange)
         if off is not None:
             self.outcome = "skipped"
             pytest.skip(off)

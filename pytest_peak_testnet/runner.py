@@ -14,31 +14,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .cassettes import CASSETTE_SUFFIX, is_replay, use_cassette
+from .desk.config import VenueConfig, not_a_test_environment
 from .desk.limits import Decision, Plan
 from .desk.profiles import Profile
 from .desk.project import Desk
 from .desk.usage import Reservation, RunMode, money
+from .exchange import venues
 from .exchange.clock import Clock, SimulatorClock, VirtualClock, WallClock
-from .exchange.credentials import Credentials
 from .exchange.handshake import simulator_version
-from .exchange.kraken import KrakenTestnetClient
+from .exchange.reference import ReferenceMarket
 from .reporting.runlog import Listener, RunLog
 from .trading.exact import exact
 from .trading.executor import TestnetExchangeOrderExecutor
 from .trading.risk import LiveRiskLimits
 from .trading.session import Session, SessionResult
 from .trading.strategies import Strategy, make_strategy
-
-#: A well-formed credential that signs nothing real: a replay sends no request anywhere.
-REPLAY_KEY = "replay-without-credentials"
-REPLAY_SECRET = "cmVwbGF5LXdpdGhvdXQtY3JlZGVudGlhbHM="
 
 
 @dataclass
@@ -60,7 +57,20 @@ class ProfileRun:
     @property
     def plan(self) -> Plan:
         p = self.profile
-        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes)
+        return Plan(p.symbol, money(p.max_notional), p.max_trades, p.duration_minutes, self.exchange_name)
+
+    @property
+    def exchange_name(self) -> str:
+        """The ``[exchange.NAME]`` block this run trades on."""
+        return self.profile.exchange or self.desk.config.default_exchange
+
+    @property
+    def exchange(self) -> VenueConfig:
+        return self.desk.config.exchange_named(self.profile.exchange)
+
+    @property
+    def base_url(self) -> str:
+        return self.desk.base_url(self.profile.exchange)
 
     @property
     def cassette(self) -> Path:
@@ -71,7 +81,11 @@ class ProfileRun:
         """Decided once, when the run starts: a ``once`` recording writes the very cassette
         that would make it look like a replay by the time it settles."""
         known = self.unasked_mode
-        return "simulator" if known == "live" and simulator_version(self.desk.base_url) is not None else known
+        if known != "live":
+            return known
+        # A host the guard refuses is not even asked whether it is the simulator.
+        refused = not_a_test_environment(self.exchange, self.base_url) is not None
+        return "simulator" if not refused and simulator_version(self.base_url) is not None else "live"
 
     @property
     def unasked_mode(self) -> RunMode:
@@ -101,8 +115,10 @@ class ProfileRun:
         stops it with nothing logged or reserved: its credentials before anything is sent
         (the simulator's handshake included), a replay's cassette once the limits allow it."""
         plan, limits = self.plan, self.desk.limits
+        if self.unasked_mode == "live":  # before anything is sent, the simulator's handshake included
+            venues.check_environment(self.exchange_name, self.exchange, self.base_url)
         if self.needs_credentials:
-            self.desk.credentials  # noqa: B018 - read and checked once per session
+            self.desk.credentials(self.profile.exchange)
         if self.desk.dry_run or self.mode != "live":  # decided without reserving
             decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
             if not self.desk.dry_run and decision.allowed and self.mode == "replay":
@@ -124,46 +140,48 @@ class ProfileRun:
             stack.callback(log.close)
             stack.push(_log_failure(log))
             replay = stack.enter_context(use_cassette(self.cassette, desk.record_mode, self.record_command))
-            exchange = desk.config.exchange
-            client = KrakenTestnetClient(replace(exchange, base_url=base_url), credentials=credentials, session=replay,
-                                         sleep=clock.sleep, monotonic=clock.monotonic)
-            executor = TestnetExchangeOrderExecutor(desk.config.environment, exchange, client,
+            client = venues.client(self.exchange_name, self.exchange, base_url=base_url, credentials=credentials,
+                                   transport=replay, sleep=clock.sleep, monotonic=clock.monotonic)
+            executor = TestnetExchangeOrderExecutor(desk.config.environment, client,
                                                     LiveRiskLimits(desk.config.risk), log, profile.symbol)
+            exchange = self.exchange
+            reference = None if exchange.reference_klines_url is None else ReferenceMarket(
+                exchange.reference_klines_url, replay, exchange.timeout_seconds, exchange.max_reference_drift_bps)
             self.session = Session(profile, self.strategy(), desk.config.session, desk.config.risk.max_order_notional,
-                                   client, executor, clock, log, self.mode)
+                                   client, executor, clock, log, self.mode, reference)
             self.result = self.session.run()
             return self.result
 
     @contextmanager
-    def _exchange(self) -> Iterator[tuple[str, Credentials, Clock]]:
+    def _exchange(self) -> Iterator[tuple[str, Any, Clock]]:
         """Where requests go, with which credentials, and how waiting works. Real keys come
         only from the environment, and only where a request can leave this process."""
-        timeout = self.desk.config.exchange.timeout_seconds
+        exchange, url, timeout = self.exchange, self.base_url, self.exchange.timeout_seconds
         if self.mode == "replay":
-            yield self.desk.base_url, Credentials(REPLAY_KEY, REPLAY_SECRET), VirtualClock()
+            yield url, venues.package(exchange).replay_credentials(), VirtualClock()
         elif self.desk.simulator:
             from .exchange.marketdata import simulator_market
-            from .exchange.simulator import Simulator  # http.server: recordings only
 
-            with Simulator(**simulator_market(self.desk, self.profile)) as sim:
-                yield sim.url, sim.credentials(self.desk.config.exchange), SimulatorClock(sim.url, timeout)
+            market = simulator_market(self.desk, self.profile, exchange.venue)
+            with venues.package(exchange).simulator(**market) as sim:
+                yield sim.url, sim.credentials(exchange), SimulatorClock(sim.url, timeout)
         elif self.mode == "simulator":
-            yield self.desk.base_url, self.desk.credentials, SimulatorClock(self.desk.base_url, timeout)
+            yield url, self.desk.credentials(self.profile.exchange), SimulatorClock(url, timeout)
         else:
-            yield self.desk.base_url, self.desk.credentials, WallClock()
+            yield url, self.desk.credentials(self.profile.exchange), WallClock()
 
     def record(self, outcome: str, error: str | None) -> dict[str, Any]:
         """Everything the reports show of this run, as plain JSON data (it crosses from
         xdist workers to the controller on the test report)."""
         p, decision = self.profile, self.decision
         return {
-            "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root),
+            "profile": p.name, "nodeid": self.nodeid, "source": p.where(self.desk.root), "exchange": self.exchange_name,
             "strategy": p.strategy, "symbol": p.symbol, "timeframe": p.timeframe,
             "duration_minutes": p.duration_minutes, "max_notional": exact(p.max_notional), "max_trades": p.max_trades,
             "close_at_end": p.close_at_end,
             "params": dict(p.params),
             "mode": "dry-run" if self.desk.dry_run else self.mode if decision is not None else self.unasked_mode,
-            "cassette": str(self.cassette), "validate_only": self.desk.config.exchange.validate_only,
+            "cassette": str(self.cassette), "validate_only": self.exchange.validate_only,
             "outcome": outcome, "error": error,
             "decision": None if decision is None else {
                 "allowed": decision.allowed, "text": str(decision),
@@ -186,7 +204,7 @@ class ProfileRun:
             self.reservation = None
         elif self.decision is not None and self.decision.allowed and not self.desk.dry_run:
             ledger.log_unspent(self.profile.name, self.nodeid, self.mode, self.plan.notional, self.plan.trades,
-                               notional, trades, outcome, symbol=self.profile.symbol)
+                               notional, trades, outcome, symbol=self.profile.symbol, venue=self.exchange_name)
 
 
 def _log_failure(log: RunLog) -> Callable[..., None]:

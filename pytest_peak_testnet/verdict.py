@@ -82,6 +82,8 @@ def figures(result: SessionResult) -> dict[str, Any]:
         "open_volume": m.open_volume, "max_drawdown": m.max_drawdown, "max_drawdown_pct": m.max_drawdown_pct,
         "win_rate": m.win_rate, "profit_factor": m.profit_factor, "average_trade": m.average_trade,
         "exposure_pct": m.exposure_pct,
+        **({} if result.execution is None else result.execution.figures()),
+        **({} if result.drift is None else {"reference_drift_bps": result.drift.largest_bps}),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -76,7 +76,13 @@ class _ForwardServer(ThreadingHTTPServer):
 def plain_server(target: str) -> Iterator[str]:
     """A loopback server that forwards Kraken's paths to ``target`` and answers anything else
     with HTTP 200 ``{}``: an exchange, as far as the plugin can tell (a proxy, a mock)."""
-    server = _ForwardServer(target)
+    with _serving(_ForwardServer(target)) as url:
+        yield url
+
+
+@contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server``'s URL while it serves on a thread; stopped and closed on exit."""
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
@@ -85,3 +91,33 @@ def plain_server(target: str) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+class _JSON(BaseHTTPRequestHandler):
+    server: _JSONServer
+
+    def do_GET(self) -> None:
+        body, headers = self.server.answer(self.path)
+        self.send_response(200)
+        for name, value in {"Content-Type": "application/json", **headers, "Content-Length": str(len(body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _JSONServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, answer: Callable[[str], tuple[bytes, dict[str, str]]]) -> None:
+        self.answer = answer
+        super().__init__(("127.0.0.1", 0), _JSON)
+
+
+@contextmanager
+def json_server(answer: Callable[[str], tuple[bytes, dict[str, str]]]) -> Iterator[str]:
+    """A loopback server answering each GET with ``answer(path)``: a JSON body and extra headers."""
+    with _serving(_JSONServer(answer)) as url:
+        yield url

@@ -72,9 +72,9 @@ def test_one_testnet_section_makes_a_desk(pytester: pytest.Pytester) -> None:
 
 
 #: What a cassette replay has no use for: the network stack, the recorder, the simulator,
-#: the account side of the wire format (live orders only).
+#: the account side of the wire format (live orders only), a venue it does not trade on.
 REPLAY_UNUSED = ("requests", "vcr", "http.server", "pytest_peak_testnet.exchange.simulator",
-                 "pytest_peak_testnet.exchange.kraken_orders", "filelock")
+                 "pytest_peak_testnet.exchange.kraken.orders", "filelock", "pytest_peak_testnet.exchange.binance")
 
 
 def loaded_of(pytester: pytest.Pytester, modules: tuple[str, ...], *args: str) -> pytest.RunResult:

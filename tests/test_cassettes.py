@@ -191,3 +191,48 @@ def test_rewrite_leaves_nothing_stale(project: pytest.Pytester, mode: str, stale
     project.runpytest("--testnet-profile", "rec", f"--testnet-record-mode={mode}", "--testnet-simulator"
                       ).assert_outcomes(passed=1)
     assert ("/0/public/Stale" in path.read_text()) is stale_kept
+
+
+@pytest.mark.parametrize("leak", ["X-MBX-APIKEY:\n  - abc", "uri: /api/v3/account?timestamp=1&signature=9f2c"])
+def test_the_secrets_scan_finds_binance_keys_and_signatures(leak: str) -> None:
+    assert find_secrets(f"interactions:\n- request:\n    {leak}\n")
+
+
+def test_a_binance_request_matches_whatever_it_is_signed_and_stamped_with(tmp_path: Path) -> None:
+    """Binance signs the query (GET, DELETE) or the body (POST); the signature, the
+    timestamp and the client order ids change every run and are neither kept nor matched."""
+    path = tmp_path / "binance.yaml"
+    _cassette(path, [json.dumps({"symbol": "BTCUSDT", "status": "CANCELED"})], "DELETE",
+              "/api/v3/order?orderId=12&recvWindow=5000&symbol=BTCUSDT")
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        answer = session.delete("https://testnet.binance.vision/api/v3/order?symbol=BTCUSDT&orderId=12"
+                                "&origClientOrderId=pt-9&recvWindow=5000&timestamp=1700000000123&signature=ab12",
+                                params={}, timeout=1)
+        assert answer.json()["status"] == "CANCELED"
+    _cassette(path, [json.dumps({"orderId": 12})], "POST", "/api/v3/order",
+              "quantity=0.001&recvWindow=5000&side=BUY&symbol=BTCUSDT&type=MARKET")
+    with use_cassette(path, "none", "record it") as session:
+        assert session is not None
+        answer = session.post("https://testnet.binance.vision/api/v3/order", timeout=1,
+                              data="symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=pt-1"
+                                   "&recvWindow=5000&timestamp=1700000000456&signature=cd34")
+        assert answer.json()["orderId"] == 12
+
+
+def test_a_binance_recording_keeps_no_signature_timestamp_or_key(tmp_path: Path) -> None:
+    """A signed GET through a recording: the cassette keeps the query in the order it was
+    sent, without signature and timestamp, and no request header at all."""
+    import requests
+    from servers import json_server
+
+    path = tmp_path / "signed.json"
+    with json_server(lambda _: (b'{"balances": []}', {"X-MBX-USED-WEIGHT-1M": "20"})) as url, \
+            use_cassette(path, "all", "record it"):
+        requests.get(f"{url}/api/v3/account?recvWindow=5000&omitZeroBalances=true&timestamp=1700000000123"
+                     "&signature=9f2c0a", headers={"X-MBX-APIKEY": DEFAULT_API_KEY}, timeout=5)
+    [interaction] = json.loads(path.read_text())["interactions"]
+    assert interaction["request"]["uri"] == "/api/v3/account?recvWindow=5000&omitZeroBalances=true"
+    assert interaction["request"]["headers"] == {}
+    assert interaction["response"]["headers"]["X-MBX-USED-WEIGHT-1M"] == ["20"]
+    assert find_secrets(path.read_text()) == [] and DEFAULT_API_KEY not in path.read_text()

@@ -45,7 +45,8 @@ max_duration_minutes = 240
          "config/config.toml: exchange.kraken_testnet.validate_only: false places real orders; set allow_live_orders = true as well to confirm"),
         ("[exchange.kraken_tstnet]\nenabled = true\n[testnet_session]\n",
          "config/config.toml: exchange.kraken_tstnet: unknown section; did you mean exchange.kraken_testnet? "
-         "(a block other than kraken_testnet is used when [testnet_session] default_exchange names it)"),
+         "(a block other than kraken_testnet is used when [testnet_session] default_exchange or a profile's "
+         "exchange: names it)"),
         ("[testnet_limits.run]\nmax_notional_per_run = 1000.0\n[testnet_limits.run.extra]\nx = 1\n",
          "config/config.toml: testnet_limits.run.extra: unknown key"),
         ("[testnet_session\npoll_interval_seconds = 1\n",

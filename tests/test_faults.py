@@ -83,7 +83,7 @@ def test_every_fault_on_an_order_a_read_and_the_clock(live_orders: pytest.Pytest
     assert outcome["status"] == status
     assert run["actual_trades"] == 1 and Decimal(str(run["actual_notional"])) > 0  # spent, known or not
     if status == "unknown":
-        assert outcome["reason"].endswith("no open or closed order has userref "
+        assert outcome["reason"].endswith("no open or closed order has client order id "
                                           f"{outcome['reason'].split('userref ')[1].split(')')[0]}; counted as placed")
         result.stdout.fnmatch_lines(["faulty: DURATION_ELAPSED, 1 trade (1 unknown: answer lost, counted as placed)*"])
         report = (live_orders.path / "reports" / "latest.md").read_text()

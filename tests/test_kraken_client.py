@@ -18,7 +18,6 @@ import pytest
 import requests
 
 from pytest_peak_testnet.errors import ConfigError
-from pytest_peak_testnet.exchange.credentials import Credentials, CredentialsError
 from pytest_peak_testnet.exchange.errors import (
     AuthenticationError,
     BadRequest,
@@ -34,7 +33,8 @@ from pytest_peak_testnet.exchange.errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
-from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
+from pytest_peak_testnet.exchange.kraken.client import KrakenTestnetClient
+from pytest_peak_testnet.exchange.kraken.credentials import Credentials, CredentialsError
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 MakeClient = Callable[..., KrakenTestnetClient]

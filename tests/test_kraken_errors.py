@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from pytest_peak_testnet.exchange import errors as ke
-from pytest_peak_testnet.exchange.kraken_errors import error_class, unwrap
+from pytest_peak_testnet.exchange.kraken.errors import error_class, unwrap
 
 #: The strings the issue and Kraken's error documentation name, with the class each must raise.
 MAPPING = [

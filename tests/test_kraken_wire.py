@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from pytest_peak_testnet.exchange.errors import BadResponse, InvalidOrder
-from pytest_peak_testnet.exchange.kraken_errors import unwrap
-from pytest_peak_testnet.exchange.kraken_orders import (
+from pytest_peak_testnet.exchange.kraken.errors import unwrap
+from pytest_peak_testnet.exchange.kraken.orders import (
     OrderPrice,
     TradeBalance,
     TradeInfo,
@@ -24,7 +24,7 @@ from pytest_peak_testnet.exchange.kraken_orders import (
     parse_trades,
     parse_trades_history,
 )
-from pytest_peak_testnet.exchange.kraken_wire import (
+from pytest_peak_testnet.exchange.kraken.wire import (
     PairInfo,
     parse_asset_pairs,
     parse_balance,

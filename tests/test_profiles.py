@@ -12,7 +12,8 @@ def test_list_shows_every_profile_and_runs_nothing(project: pytest.Pytester) -> 
     assert result.ret == 0
     result.stdout.fnmatch_lines([
         "testnet profiles (4) from profiles/ and config/config.toml:",
-        "btc_momentum", "  strategy      momentum_1h", "  symbol        BTC/EUR", "  timeframe     5m",
+        "btc_momentum", "  strategy      momentum_1h", "  symbol        BTC/EUR", "  exchange      kraken_testnet",
+        "  timeframe     5m",
         "  duration      120 min", "  max notional  1000.00", "  max trades    30",
         "  at the end    report an open position", "  markers       testnet",
         "  description   BTC/EUR momentum on 5-minute candles", "  source        profiles/btc_momentum.yaml",

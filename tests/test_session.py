@@ -273,7 +273,7 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     fills = run_events(project, "fill")
     assert fills and all(f["trade"] for f in fills)
     from pytest_peak_testnet.desk.config import ExchangeConfig
-    from pytest_peak_testnet.exchange.kraken import KrakenTestnetClient
+    from pytest_peak_testnet.exchange.kraken.client import KrakenTestnetClient
 
     client = KrakenTestnetClient(ExchangeConfig(base_url=kraken_simulator.url, validate_only=False,
                                                 allow_live_orders=True, rate_limit_ms=0),

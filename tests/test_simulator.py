@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from pytest_peak_testnet.exchange import errors as ke
-from pytest_peak_testnet.exchange.kraken_errors import unwrap
-from pytest_peak_testnet.exchange.kraken_wire import sign
+from pytest_peak_testnet.exchange.kraken.errors import unwrap
+from pytest_peak_testnet.exchange.kraken.wire import sign
 from pytest_peak_testnet.exchange.simulator import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,

@@ -18,11 +18,15 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 #: replay and record.
 SERIALIZERS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 CASSETTE_SUFFIX = ".json"
-#: Form fields that change with every private call and are never written to a cassette.
-SECRET_FIELDS = frozenset({"nonce", "otp"})
-#: Form fields that differ between runs, neither recorded nor matched: the client picks each
-#: order's ``userref`` afresh (see ``kraken``), so a replay's orders carry other ones.
-VARYING_FIELDS = frozenset({"userref"})
+#: Fields (of the form body or the query) that sign or authenticate a private call and are
+#: never written to a cassette: Kraken's ``nonce`` and ``otp``, Binance's ``signature``.
+SECRET_FIELDS = frozenset({"nonce", "otp", "signature"})
+#: Fields that differ between runs, neither recorded nor matched: the client picks each
+#: order's id afresh (Kraken's ``userref``, Binance's ``newClientOrderId`` and the
+#: ``origClientOrderId`` that names it again), and Binance's ``timestamp`` is the clock's.
+VARYING_FIELDS = frozenset({"userref", "timestamp", "newClientOrderId", "origClientOrderId"})
+#: Both, in the order vcrpy's filters take them.
+UNRECORDED_FIELDS = sorted(SECRET_FIELDS | VARYING_FIELDS)
 
 Key = tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
@@ -42,10 +46,12 @@ def request_key(method: str, url: str, body: Any) -> Key:
     body, the fields in any order, without ``SECRET_FIELDS`` and ``VARYING_FIELDS`` (the
     recorder drops them, so any nonce and userref match)."""
     parts = urlsplit(url)
-    form = (pair for pair in parse_qsl(body_text(body), keep_blank_values=True)
-            if pair[0] not in SECRET_FIELDS and pair[0] not in VARYING_FIELDS)
-    return (method.upper(), parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
-            tuple(sorted(form)))
+    return (method.upper(), parts.path, _kept(parts.query), _kept(body_text(body)))
+
+
+def _kept(encoded: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(pair for pair in parse_qsl(encoded, keep_blank_values=True)
+                        if pair[0] not in SECRET_FIELDS and pair[0] not in VARYING_FIELDS))
 
 
 def describe(method: str, url: str, body: Any) -> str:
@@ -70,7 +76,8 @@ def is_replay(path: Path, record_mode: str) -> bool:
 
 SECRET_PATTERNS = [
     re.compile(r"(?i)\bapi-(?:key|sign)\b"),
-    re.compile(r"(?<![\w])(?:nonce|otp)=\w"),
+    re.compile(r"(?i)\bx-mbx-apikey\b"),
+    re.compile(r"(?<![\w])(?:nonce|otp|signature)=\w"),
     re.compile(r"[A-Za-z0-9+/]{86}=="),  # an HMAC-SHA512 signature, base64
 ]
 

@@ -7,8 +7,9 @@ interaction (quadratic over a session), so ``IndexedCassette`` looks candidates 
 ``cassettes.request_key``, built from the very fields the matchers compare, then confirms
 each candidate with vcrpy's own ``requests_match``: lookups are O(1) and matching stays
 exact. Secrets are removed before anything is written: all request headers (among
-them ``API-Key`` and ``API-Sign``) and the ``nonce`` and ``otp`` fields, so private
-requests match whatever nonce and signature a later run uses.
+them Kraken's ``API-Key`` and ``API-Sign`` and Binance's ``X-MBX-APIKEY``) and the fields
+of ``format.UNRECORDED_FIELDS`` (nonce, signature, timestamp, client order ids) in the
+body or the query, so private requests match whatever a later run signs them with.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import vcr
 from vcr.cassette import Cassette
@@ -24,12 +25,13 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 
-from .format import SECRET_FIELDS, VARYING_FIELDS, Key, request_key
+from .format import UNRECORDED_FIELDS, Key, request_key
 
 MATCH_ON = ("method", "path", "query", "body")
 #: The simulator's control endpoints drive its clock; they are not part of a session.
 CONTROL_PREFIX = "/_sim/"
-KEEP_RESPONSE_HEADERS = {"content-type"}
+#: Binance's weight and wait headers pace the client: a replay paces as the recording did.
+KEEP_RESPONSE_HEADERS = {"content-type", "x-mbx-used-weight-1m", "retry-after"}
 
 
 def key_of(request: Any) -> Key:
@@ -104,12 +106,18 @@ def _clean_request(request: Any) -> Any:
     """No request headers are kept: matching never reads them, and ``API-Key`` and
     ``API-Sign`` must never be written. The simulator's control calls are not kept at all.
     The URI keeps its path and query only: matching never reads the host, and a recording
-    against a simulator on another port must give the same file."""
+    against a simulator on another port must give the same file. A query loses the
+    fields a run signs or stamps afresh (Binance's signature and timestamp)."""
     if request.path.startswith(CONTROL_PREFIX):
         return None
     request.headers = {}
     parts = urlsplit(request.uri)
-    request.uri = parts.path + (f"?{parts.query}" if parts.query else "")
+    query = parts.query
+    if any(name in UNRECORDED_FIELDS for name, _ in parse_qsl(query, keep_blank_values=True)):
+        # Rebuilt only then: vcrpy's query filter would reorder every recorded query.
+        query = urlencode([pair for pair in parse_qsl(query, keep_blank_values=True)
+                           if pair[0] not in UNRECORDED_FIELDS])
+    request.uri = parts.path + (f"?{query}" if query else "")
     return request
 
 
@@ -138,7 +146,7 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         record_mode="all" if record_mode == "rewrite" else record_mode,
         serializer=serializer,
         match_on=MATCH_ON,
-        filter_post_data_parameters=sorted(SECRET_FIELDS | VARYING_FIELDS),
+        filter_post_data_parameters=UNRECORDED_FIELDS,
         before_record_request=_clean_request,
         before_record_response=_slim_response,
         decode_compressed_response=True,

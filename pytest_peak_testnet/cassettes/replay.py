@@ -2,7 +2,7 @@
 
 vcrpy records (``recording``): it patches ``http.client`` under requests and writes what
 crossed the wire. A replay needs none of that machinery, nor requests itself. The client
-gets a ``ReplaySession`` as its transport (``kraken.Transport``), which reads the vcrpy
+gets a ``ReplaySession`` as its transport (a venue client's ``Transport``), which reads the vcrpy
 cassette file (JSON or YAML, by its suffix) once and answers every request from it.
 Nothing is patched, so nothing else in the process is affected, and no request can leave:
 the session has no way to send one. It costs a fraction of vcrpy's playback (no import of
@@ -56,7 +56,7 @@ class Headers(Mapping[str, str]):
 
 @dataclass(frozen=True)
 class Reply:
-    """A recorded answer, read as a ``requests.Response`` is (``kraken.Reply``)."""
+    """A recorded answer, read as a ``requests.Response`` is (a venue client's ``Reply``)."""
 
     status_code: int
     reason: str
@@ -72,7 +72,7 @@ class Reply:
 
 
 class ReplaySession:
-    """The client's transport in a replay (``kraken.Transport``): answers each request
+    """The client's transport in a replay (its ``Transport``): answers each request
     with the next unplayed recorded answer that matches it; a request the cassette has no
     answer for is a ``CassetteError`` naming it. The URL is built as requests builds it
     (the query appended, urlencoded), the form body is the client's string."""
@@ -86,12 +86,16 @@ class ReplaySession:
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None,
             timeout: float | None = None) -> Reply:
-        query = urlencode(params or {}, doseq=True)
-        return self._answer("GET", f"{url}{'&' if '?' in url else '?'}{query}" if query else url, None)
+        return self._answer("GET", _with_query(url, params), None)
 
     def post(self, url: str, *, data: str | None = None, headers: dict[str, str] | None = None,
              timeout: float | None = None) -> Reply:
         return self._answer("POST", url, data)
+
+    def delete(self, url: str, *, params: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None,
+               timeout: float | None = None) -> Reply:
+        """Binance's ``DELETE /api/v3/order`` (a cancel)."""
+        return self._answer("DELETE", _with_query(url, params), None)
 
     def _answer(self, method: str, url: str, body: str | None) -> Reply:
         queue = self._answers.get(request_key(method, url, body))
@@ -99,6 +103,12 @@ class ReplaySession:
             raise CassetteError(f"cassette {self.path} has no recorded answer for {describe(method, url, body)}; "
                                 f"record it again with: {self.record_command}")
         return queue.popleft()
+
+
+def _with_query(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL as requests sends it: ``params`` urlencoded after what ``url`` already has."""
+    query = urlencode(params or {}, doseq=True)
+    return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
 
 
 def load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:

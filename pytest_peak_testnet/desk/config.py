@@ -7,11 +7,12 @@ Defaults equal the desk's documented defaults, so a missing section is never "no
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, InputError, display
 from .schema import build, closest, fraction, non_negative, positive
@@ -41,11 +42,59 @@ class EnvironmentConfig:
 
 
 @dataclass(frozen=True)
-class ExchangeConfig:
-    """``[exchange.NAME]``, a Kraken-compatible endpoint (``kraken_testnet`` unless
-    ``default_exchange`` says otherwise). Keys live in the environment, never in the file."""
+class VenueConfig:
+    """What every ``[exchange.NAME]`` block has, whatever the venue: the session, the
+    runner and the reports read only these. Keys live in the environment, never in the file."""
 
+    #: The venue package (``exchange.venues``) that serves a block of this class.
+    venue: ClassVar[str] = ""
+    #: The hosts of the venue's test environments: orders go to no other (loopback aside,
+    #: where the simulator runs). None for a venue without one, whose guard is
+    #: ``validate_only``. A class attribute: no config file can widen it.
+    test_hosts: ClassVar[frozenset[str] | None] = None
     enabled: bool = True
+    base_url: str = ""
+    api_key_env_var: str = ""
+    api_secret_env_var: str = ""
+    #: Orders are only checked by the venue, never placed.
+    validate_only: bool = True
+    timeout_seconds: float = positive(30.0)
+    max_retries: int = non_negative(3)
+    #: Public, key-less klines in Binance's format of a reference market (Binance's own
+    #: production ``https://api.binance.com/api/v3/klines``): the report shows how far the
+    #: test environment's closes were from it during the run. Only read, never signed.
+    reference_klines_url: str | None = None
+    #: A run whose closes drift further than this from the reference is flagged.
+    max_reference_drift_bps: Decimal = positive(Decimal("100"))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        return iter(())
+
+
+#: Hosts where a simulator or a test's own server runs.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def not_a_test_environment(config: VenueConfig, base_url: str) -> str | None:
+    """The environment guard: why ``base_url`` may not receive this venue's orders, or None.
+    Absolute: whatever else the config says, a venue with test environments gets requests
+    only there (or on loopback)."""
+    if config.test_hosts is None:
+        return None
+    host = urlsplit(base_url).hostname or ""
+    if host in config.test_hosts or host in LOOPBACK:
+        return None
+    return (f"{host or base_url!r} is not one of {config.venue}'s test environments "
+            f"({', '.join(sorted(config.test_hosts))}); orders go to a test environment only")
+
+
+@dataclass(frozen=True)
+class ExchangeConfig(VenueConfig):
+    """``[exchange.NAME]``, a Kraken-compatible endpoint (``kraken_testnet`` unless
+    ``default_exchange`` says otherwise, and any block whose name does not start with
+    ``binance``)."""
+
+    venue: ClassVar[str] = "kraken"
     base_url: str = "https://api.kraken.com"
     api_key_env_var: str = "KRAKEN_TESTNET_API_KEY"
     api_secret_env_var: str = "KRAKEN_TESTNET_API_SECRET"
@@ -53,13 +102,43 @@ class ExchangeConfig:
     validate_only: bool = True
     #: Turning validate_only off places real orders; it needs this second, explicit switch.
     allow_live_orders: bool = False
-    timeout_seconds: float = positive(30.0)
-    max_retries: int = non_negative(3)
     rate_limit_ms: int = non_negative(1000)
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if not self.validate_only and not self.allow_live_orders:
             yield "validate_only", "false places real orders; set allow_live_orders = true as well to confirm"
+
+
+#: Binance's two environments whose orders fill against a real matching engine without
+#: real money: the Spot Testnet and Demo Mode.
+BINANCE_SPOT_TESTNET = "https://testnet.binance.vision"
+BINANCE_DEMO = "https://demo-api.binance.com"
+
+
+@dataclass(frozen=True)
+class BinanceConfig(VenueConfig):
+    """``[exchange.binance_testnet]`` (or any block named ``binance*``): Binance's Spot
+    Testnet or Demo Mode. Orders are placed by default (``validate_only = false``): a test
+    environment has its own money; a production host is refused whatever this says."""
+
+    venue: ClassVar[str] = "binance"
+    test_hosts: ClassVar[frozenset[str] | None] = frozenset({urlsplit(BINANCE_SPOT_TESTNET).hostname or "",
+                                                             urlsplit(BINANCE_DEMO).hostname or ""})
+    base_url: str = BINANCE_SPOT_TESTNET
+    api_key_env_var: str = "BINANCE_TESTNET_API_KEY"
+    api_secret_env_var: str = "BINANCE_TESTNET_API_SECRET"
+    #: ``POST /api/v3/order/test`` instead of ``/api/v3/order``: checked, never placed.
+    validate_only: bool = False
+    timeout_seconds: float = positive(10.0)
+    #: Milliseconds a signed request stays valid after its ``timestamp`` (Binance allows up to 60000).
+    recv_window: int = positive(5000)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        refused = not_a_test_environment(self, self.base_url)
+        if refused:
+            yield "base_url", refused
+        if self.recv_window > 60000:
+            yield "recv_window", f"expected at most 60000 (Binance's limit), found {self.recv_window}"
 
 
 @dataclass(frozen=True)
@@ -198,6 +277,13 @@ PROFILES_TABLE = "testnet_profiles"
 #: The exchange block profiles use unless ``default_exchange`` names another ``[exchange.NAME]``.
 DEFAULT_EXCHANGE = "kraken_testnet"
 EXCHANGE_TABLE = f"exchange.{DEFAULT_EXCHANGE}"
+#: Blocks a profile may name without the config defining them: their documented defaults.
+KNOWN_EXCHANGES: dict[str, type[VenueConfig]] = {DEFAULT_EXCHANGE: ExchangeConfig, "binance_testnet": BinanceConfig}
+
+
+def venue_config_class(name: str) -> type[VenueConfig]:
+    """``[exchange.NAME]``: Binance's settings for a block named ``binance*``, else Kraken's."""
+    return BinanceConfig if name.startswith("binance") else ExchangeConfig
 
 
 @dataclass(frozen=True)
@@ -206,7 +292,9 @@ class DeskConfig:
 
     path: Path
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
-    exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
+    #: The block ``[testnet_session] default_exchange`` names: what a profile without an
+    #: ``exchange:`` key uses.
+    exchange: VenueConfig = field(default_factory=ExchangeConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
     risk: RiskLimitsConfig = field(default_factory=RiskLimitsConfig)
     run_limits: RunLimits = field(default_factory=RunLimits)
@@ -216,6 +304,17 @@ class DeskConfig:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     #: ``[testnet_profiles.NAME]`` tables, validated by the profiles module.
     profile_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Every exchange a profile may name: the config's blocks and the known ones' defaults.
+    exchanges: Mapping[str, VenueConfig] = field(
+        default_factory=lambda: {name: cls() for name, cls in KNOWN_EXCHANGES.items()})
+
+    @property
+    def default_exchange(self) -> str:
+        return self.session.default_exchange
+
+    def exchange_named(self, name: str | None) -> VenueConfig:
+        """The block ``name`` names (a profile's ``exchange:``), the default one for None."""
+        return self.exchange if name is None else self.exchanges[name]
 
 
 def load_config(path: Path, base_dir: Path, raw: Mapping[str, Any] | None = None) -> DeskConfig:
@@ -233,7 +332,7 @@ def load_config(path: Path, base_dir: Path, raw: Mapping[str, Any] | None = None
         raise ConfigError(shown, f"invalid TOML: {exc}") from None
 
     sections: dict[str, Any] = {}
-    exchanges: dict[str, ExchangeConfig] = {}
+    exchanges: dict[str, VenueConfig] = {}
     profile_tables: dict[str, Mapping[str, Any]] = {}
     for name, table in _tables(shown, raw):
         if name == PROFILES_TABLE:
@@ -242,7 +341,7 @@ def load_config(path: Path, base_dir: Path, raw: Mapping[str, Any] | None = None
                     raise ConfigError(f"{shown}: {PROFILES_TABLE}.{profile}", f"expected a table, found {body!r}")
                 profile_tables[profile] = body
             continue
-        attr, cls = SECTIONS.get(name, SECTIONS[EXCHANGE_TABLE])
+        attr, cls = SECTIONS.get(name, ("exchange", venue_config_class(name.split(".", 1)[-1])))
         try:
             section: Any = build(cls, table, lambda key, name=name: f"{shown}: {name}.{key}",  # type: ignore[misc]
                                  base_dir=base_dir)
@@ -255,23 +354,33 @@ def load_config(path: Path, base_dir: Path, raw: Mapping[str, Any] | None = None
         else:
             sections[attr] = section
     sections["exchange"] = chosen_exchange(shown, sections.get("session", SessionConfig()), exchanges)
-    return DeskConfig(path=path, profile_tables=profile_tables, **sections)
+    known = {name: cls() for name, cls in KNOWN_EXCHANGES.items()} | exchanges
+    return DeskConfig(path=path, profile_tables=profile_tables, exchanges=known, **sections)
 
 
-def chosen_exchange(shown: str, session: SessionConfig, exchanges: Mapping[str, ExchangeConfig]) -> ExchangeConfig:
+def chosen_exchange(shown: str, session: SessionConfig, exchanges: Mapping[str, VenueConfig]) -> VenueConfig:
     """``[testnet_session] default_exchange`` names the ``[exchange.NAME]`` block the
-    profiles use; without any block, ``kraken_testnet`` with the documented defaults."""
+    profiles use; without any block, ``kraken_testnet`` with the documented defaults (and
+    ``binance_testnet`` with its own, when named)."""
     name = session.default_exchange
-    for unused in (n for n in exchanges if n not in (name, DEFAULT_EXCHANGE)):
-        hint = closest(f"exchange.{unused}", list(dict.fromkeys([f"exchange.{name}", EXCHANGE_TABLE])))
-        if hint:  # an unused block that looks like a misspelt one: the settings would silently not apply
-            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
-                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange names it)")
-    if name in exchanges or (not exchanges and name == DEFAULT_EXCHANGE):
-        return exchanges.get(name, ExchangeConfig())
+    if name in exchanges or name in KNOWN_EXCHANGES:
+        return exchanges[name] if name in exchanges else KNOWN_EXCHANGES[name]()
     defined = ", ".join(f"[exchange.{n}]" for n in exchanges) or f"none (only {DEFAULT_EXCHANGE}'s defaults)"
     raise ConfigError(f"{shown}: testnet_session.default_exchange",
                       f"unknown exchange {name!r}{closest(name, list(exchanges))}; the config defines {defined}")
+
+
+def check_unused_exchanges(config: DeskConfig, shown: str, used: Iterable[str]) -> None:
+    """A block neither ``default_exchange`` nor any profile names, and that looks like a
+    misspelt one: its settings would silently not apply."""
+    name = config.default_exchange
+    wanted = list(dict.fromkeys([f"exchange.{name}", *(f"exchange.{n}" for n in KNOWN_EXCHANGES)]))
+    for unused in (n for n in config.exchanges if n not in (name, *KNOWN_EXCHANGES, *used)):
+        hint = closest(f"exchange.{unused}", wanted)
+        if hint:
+            raise ConfigError(f"{shown}: exchange.{unused}", f"unknown section{hint} (a block other than "
+                              f"{DEFAULT_EXCHANGE} is used when [testnet_session] default_exchange or a profile's "
+                              "exchange: names it)")
 
 
 def _tables(shown: str, raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

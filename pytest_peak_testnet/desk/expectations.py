@@ -26,13 +26,22 @@ from ..trading.exact import exact
 from . import limits
 from .schema import closest, coerce, describe
 
+#: Figures of the exchange's own fills (``trading.execution``): a run whose fills were
+#: simulated has none, and a bound on them then fails as "no figure". Slippage in basis
+#: points, worse is positive.
+EXECUTION_COUNTS = ("orders_filled", "orders_partially_filled", "orders_expired")
+EXECUTION_AMOUNTS = ("max_slippage_bps", "mean_slippage_bps")
+#: The largest distance of the run's closes from the reference market's (``trading.drift``),
+#: in basis points; only runs whose exchange block names a reference have it.
+REFERENCE_AMOUNTS = ("reference_drift_bps",)
 #: Every figure an expectation can bound, as the report names it. Counts are whole
 #: numbers; the rest are exact decimals (money in the quote currency; drawdown, win rate
 #: and time in the market as fractions: 0.05 is 5 %).
 COUNTS = ("candles", "trades", "round_trips", "orders_requested", "orders_denied", "orders_sent", "orders_accepted",
-          "orders_rejected")
+          "orders_rejected", *EXECUTION_COUNTS)
 AMOUNTS = ("notional", "fees", "pnl", "realized_pnl", "unrealized_pnl", "final_equity", "open_volume", "max_drawdown",
-           "max_drawdown_pct", "win_rate", "profit_factor", "average_trade", "exposure_pct")
+           "max_drawdown_pct", "win_rate", "profit_factor", "average_trade", "exposure_pct", *EXECUTION_AMOUNTS,
+           *REFERENCE_AMOUNTS)
 #: Other names people reach for, and the figure each one means.
 ALIASES = {"risk_denials": "orders_denied", "exchange_rejections": "orders_rejected"}
 STOP_REASONS = ("DURATION_ELAPSED", "RUN_MAX_TRADES_REACHED", "RUN_MAX_NOTIONAL_REACHED")

@@ -70,6 +70,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE peak_testnet_runs ADD COLUMN symbol text;
     """,
+    # The exchange block a run traded on (none on runs logged before).
+    """
+    ALTER TABLE peak_testnet_runs ADD COLUMN venue text;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 SETTLE = ("UPDATE peak_testnet_runs SET status = 'settled', actual_notional = %s, actual_trades = %s, ended_at = %s, "
@@ -222,7 +226,8 @@ class PostgresLedger:
     # -- writing --------------------------------------------------------------------------
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
-                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]:
+                admit: Callable[[DayUsage], D], symbol: str | None = None,
+                venue: str | None = None) -> tuple[D, Reservation | None]:
         """Lock the day's row, read the day, ask ``admit`` (the limits), insert the run only
         if it says yes; commit. A second reserver of the same day waits on the lock."""
         day = self.today()
@@ -235,7 +240,7 @@ class PostgresLedger:
                 if not decision.allowed:
                     return decision, None
                 run = RunRecord.reservation(profile, nodeid, mode, notional, trades,
-                                            self._now().isoformat(timespec="seconds"), symbol)
+                                            self._now().isoformat(timespec="seconds"), symbol, venue)
                 _insert(cur, day, run)
         except BaseException:
             self._seen.pop(day, None)  # it may hold what was never committed
@@ -275,9 +280,10 @@ class PostgresLedger:
         return _record(row)
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None,
+                    venue: str | None = None) -> None:
         run = RunRecord.unspent(profile, nodeid, mode, planned_notional, planned_trades, notional, trades, outcome,
-                                self._now().isoformat(timespec="seconds"), symbol)
+                                self._now().isoformat(timespec="seconds"), symbol, venue)
         day = self.today()  # once: the day locked is the day written, also across midnight
         with self._transaction() as cur:
             self._lock_day(cur, day)

@@ -34,6 +34,8 @@ class Plan:
     notional: Decimal
     trades: int
     duration_minutes: int
+    #: The ``[exchange.NAME]`` block, carried into the ledger.
+    venue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class LimitsController:
     def reserve_run(self, plan: Plan, profile: str, nodeid: str, mode: RunMode) -> tuple[Decision, Reservation | None]:
         """Check and reserve in one locked step, so parallel runs cannot overspend the day."""
         return self.ledger.reserve(profile, nodeid, mode, plan.notional, plan.trades,
-                                   admit=lambda usage: self.evaluate(plan, usage), symbol=plan.symbol)
+                                   admit=lambda usage: self.evaluate(plan, usage), symbol=plan.symbol,
+                                   venue=plan.venue)
 
     def evaluate(self, plan: Plan, usage: DayUsage) -> Decision:
         reasons = []

@@ -18,7 +18,7 @@ import yaml
 
 from ..cassettes import SERIALIZERS
 from ..errors import InputError, ProfileError, display
-from .config import PROFILES_TABLE, DeskConfig, Timeframe
+from .config import PROFILES_TABLE, DeskConfig, Timeframe, check_unused_exchanges
 from .expectations import Expectations
 from .schema import build, closest, coerce, non_negative, positive
 from .yamlio import Loader, problem
@@ -56,6 +56,8 @@ class Profile:
     baseline_tolerance: Decimal | None = non_negative(None)
     #: A Kraken OHLCVT CSV (relative to the rootdir) the simulator serves when recording this profile.
     simulator_data: str | None = None
+    #: The ``[exchange.NAME]`` block this profile trades on; default ``[testnet_session] default_exchange``.
+    exchange: str | None = None
 
     @property
     def from_config(self) -> bool:
@@ -159,6 +161,19 @@ def load_profiles(profiles_dir: Path, config: DeskConfig, root: Path) -> dict[st
             raise ProfileError(profile.where(root), f"profile {profile.name!r} is also defined in {first.where(root)}")
         found[profile.name] = profile
     return found
+
+
+def check_exchanges(profiles: Iterable[Profile], config: DeskConfig, root: Path) -> None:
+    """A profile's ``exchange:`` must name a block the config defines (or a known venue's),
+    and a block nothing names must not look like a misspelt one."""
+    profiles = list(profiles)
+    for profile in profiles:
+        if profile.exchange is not None and profile.exchange not in config.exchanges:
+            known = ", ".join(config.exchanges)
+            raise ProfileError(f"{profile.key_prefix(root)}exchange",
+                               f"unknown exchange {profile.exchange!r}{closest(profile.exchange, config.exchanges)}; "
+                               f"the config defines {known}")
+    check_unused_exchanges(config, display(config.path, root), {p.exchange for p in profiles if p.exchange})
 
 
 def select(profiles: Mapping[str, Profile], names: Sequence[str]) -> list[Profile]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,12 +26,11 @@ from ..activation import (
     parsed_config,
 )
 from ..errors import InputError, ProfileError
-from ..exchange.credentials import Credentials
 from ..trading.strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
 from .config import DeskConfig, load_config
 from .ledgers import open_ledger
 from .limits import LimitsController
-from .profiles import Profile, apply_overrides, load_profiles, select
+from .profiles import Profile, apply_overrides, check_exchanges, load_profiles, select
 from .usage import DayUsage, Ledger
 
 STRATEGY_ENTRY_POINTS = "pytest_peak_testnet.strategies"
@@ -55,14 +55,15 @@ class Desk:
     on_blocked: OnBlocked
     cassettes_dir: Path
     record_mode: str
-    #: Where requests go: ``--testnet-base-url``, else the config's base_url.
-    base_url: str
+    #: ``--testnet-base-url``: where every run's requests go instead of its exchange's base_url.
+    base_url_option: str | None
     #: ``--testnet-simulator``: each recording gets a fresh simulator of its own.
     simulator: bool
     strategies: dict[str, type[Strategy]]
     #: ``--testnet-simulator-data``: market history (a Kraken OHLCVT CSV) for the simulator.
     simulator_data: Path | None = None
     by_source: dict[Path, list[Profile]] = field(init=False)
+    _credentials: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[Path, list[Profile]] = defaultdict(list)
@@ -70,12 +71,20 @@ class Desk:
             grouped[profile.source].append(profile)
         self.by_source = dict(grouped)
 
-    @cached_property
-    def credentials(self) -> Credentials:
-        """The keys from the environment variables the config names, read and checked once
-        (a ``CredentialsError`` naming the variable is raised again on each access)."""
-        exchange = self.config.exchange
-        return Credentials.from_environment(exchange.api_key_env_var, exchange.api_secret_env_var)
+    def base_url(self, exchange: str | None = None) -> str:
+        """Where the runs on ``exchange`` (a block name; None: the default) send requests."""
+        return self.base_url_option or self.config.exchange_named(exchange).base_url
+
+    def credentials(self, exchange: str | None = None) -> Any:
+        """The keys of ``exchange``'s block from the environment, read and checked once per
+        block (a ``CredentialsError`` naming the variable is raised again on each call)."""
+        name = exchange or self.config.default_exchange
+        if name not in self._credentials:
+            from ..exchange import venues
+
+            config = self.config.exchange_named(exchange)
+            self._credentials[name] = venues.package(config).credentials_from_env(config)
+        return self._credentials[name]
 
     @cached_property
     def dry_run_day(self) -> DayUsage:
@@ -115,6 +124,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
         overridden = frozenset(names or profiles) if overrides else frozenset()
         profiles = {name: apply_overrides(p, overrides, root) if name in overridden else p
                     for name, p in profiles.items()}
+        check_exchanges(profiles.values(), desk_config, root)
         known_strategies = strategies(config, (p.strategy for p in profiles.values()))
         for profile in profiles.values():  # a bad strategy name or param is a config error too
             make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
@@ -135,7 +145,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
         on_blocked=config.getoption("testnet_on_blocked") or config.getini("testnet_on_blocked") or "skip",
         cassettes_dir=root / (config.getini("testnet_cassettes_dir") or DEFAULT_CASSETTES_DIR),
         record_mode=config.getoption("testnet_record_mode") or config.getini("testnet_record_mode") or "none",
-        base_url=config.getoption("testnet_base_url") or desk_config.exchange.base_url,
+        base_url_option=config.getoption("testnet_base_url"),
         simulator=bool(config.getoption("testnet_simulator") or config.getoption("testnet_simulator_data")),
         strategies=known_strategies,
         simulator_data=None if config.getoption("testnet_simulator_data") is None

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
@@ -84,23 +84,26 @@ class RunRecord:
     pid: int | None = None
     #: The pair traded; per-symbol daily caps count it. Ledgers written before it have none.
     symbol: str | None = None
+    #: The ``[exchange.NAME]`` block the run traded on. Ledgers written before it have none.
+    venue: str | None = None
 
     @classmethod
     def reservation(cls, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int, now: str,
-                    symbol: str | None) -> RunRecord:
+                    symbol: str | None, venue: str | None = None) -> RunRecord:
         """A new reservation by this process (its host and pid say whether it is still alive)."""
         return cls(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                    planned_notional=money(notional), planned_trades=trades, started_at=now, host=processes.host(),
-                   pid=os.getpid(), symbol=symbol)
+                   pid=os.getpid(), symbol=symbol, venue=venue)
 
     @classmethod
     def unspent(cls, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                notional: Any, trades: int, outcome: str, now: str, symbol: str | None) -> RunRecord:
+                notional: Any, trades: int, outcome: str, now: str, symbol: str | None,
+                venue: str | None = None) -> RunRecord:
         """A run that reached no exchange, settled as it is logged."""
         return cls(run_id=uuid.uuid4().hex[:12], profile=profile, nodeid=nodeid, mode=mode,
                    planned_notional=money(planned_notional), planned_trades=planned_trades, started_at=now,
                    status="settled", actual_notional=money(notional), actual_trades=trades, ended_at=now,
-                   outcome=outcome, symbol=symbol)
+                   outcome=outcome, symbol=symbol, venue=venue)
 
     def abandoned_here(self) -> bool:
         """Reserved by a process on this host that no longer runs."""
@@ -177,9 +180,14 @@ class DayUsage:
 
     def used_for(self, symbol: str) -> tuple[Decimal, int]:
         """Spent plus still reserved by the runs on ``symbol``: what its daily caps are checked against."""
-        runs = [r for r in self.run_log if r.symbol == symbol]
-        return (sum((r.spent[0] + r.reserved[0] for r in runs), Decimal(0)),
-                sum(r.spent[1] + r.reserved[1] for r in runs))
+        return _used(r for r in self.run_log if r.symbol == symbol)
+
+    def used_on(self) -> dict[str, tuple[Decimal, int, int]]:
+        """Per exchange block the day's runs name: spent plus reserved notional and trades,
+        and how many runs (of any mode). Runs logged before the venue was recorded are left out."""
+        names = sorted({r.venue for r in self.run_log if r.venue})
+        return {name: (*_used(r for r in self.run_log if r.venue == name),
+                       sum(1 for r in self.run_log if r.venue == name)) for name in names}
 
     def find(self, run_id: str) -> RunRecord:
         for run in self.run_log:
@@ -211,6 +219,14 @@ class DayUsage:
         return f'{head},\n  "run_log": [\n{body}\n  ]\n}}\n'
 
 
+def _used(runs: Iterable[RunRecord]) -> tuple[Decimal, int]:
+    notional, trades = Decimal(0), 0
+    for run in runs:
+        notional += run.spent[0] + run.reserved[0]
+        trades += run.spent[1] + run.reserved[1]
+    return notional, trades
+
+
 @dataclass(frozen=True)
 class Reservation:
     """A handle to settle later; it carries its day, so a run across midnight settles right."""
@@ -235,12 +251,14 @@ class Ledger(Protocol):
     def read(self, day: date | None = None) -> DayUsage: ...
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
-                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]: ...
+                admit: Callable[[DayUsage], D], symbol: str | None = None,
+                venue: str | None = None) -> tuple[D, Reservation | None]: ...
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord: ...
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None: ...
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None,
+                    venue: str | None = None) -> None: ...
 
     def release_abandoned(self) -> list[RunRecord]: ...
 
@@ -256,6 +274,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "planned_notional": (Decimal, int, str), "actual_notional": (Decimal, int, str, type(None)),
     "planned_trades": (int,), "actual_trades": (int, type(None)), "pid": (int, type(None)),
     "host": (str, type(None)), "run_id": (str,), "started_at": (str,), "symbol": (str, type(None)),
+    "venue": (str, type(None)),
 }
 
 
@@ -292,7 +311,8 @@ class UsageLedger:
         return _decode(path, day, text)
 
     def reserve(self, profile: str, nodeid: str, mode: RunMode, notional: Any, trades: int,
-                admit: Callable[[DayUsage], D], symbol: str | None = None) -> tuple[D, Reservation | None]:
+                admit: Callable[[DayUsage], D], symbol: str | None = None,
+                venue: str | None = None) -> tuple[D, Reservation | None]:
         """Ask ``admit`` (the limits) with the day as it is under the lock; record the run
         only if it says yes. Check and write are one step, so two processes can never both
         take the last of the budget."""
@@ -305,7 +325,7 @@ class UsageLedger:
                     self._write(usage)
                 return decision, None  # a refusal leaves no trace of its own
             run = RunRecord.reservation(profile, nodeid, mode, notional, trades,
-                                        self._now().isoformat(timespec="seconds"), symbol)
+                                        self._now().isoformat(timespec="seconds"), symbol, venue)
             usage.run_log.append(run)
             self._write(usage)
             return decision, Reservation(run.run_id, usage.day)
@@ -324,11 +344,12 @@ class UsageLedger:
             return run
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
-                    notional: Any, trades: int, outcome: str, symbol: str | None = None) -> None:
+                    notional: Any, trades: int, outcome: str, symbol: str | None = None,
+                    venue: str | None = None) -> None:
         """Record a run that reached no exchange (a replay, a simulator recording): it shows
         in the day's history but spends nothing."""
         run = RunRecord.unspent(profile, nodeid, mode, planned_notional, planned_trades, notional, trades, outcome,
-                                self._now().isoformat(timespec="seconds"), symbol)
+                                self._now().isoformat(timespec="seconds"), symbol, venue)
         with self._update(self.today()) as usage:
             usage.run_log.append(run)
 

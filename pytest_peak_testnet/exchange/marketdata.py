@@ -37,12 +37,16 @@ def history_for(desk: Desk, profile: Profile) -> History | None:
         raise InputError(display(chosen, desk.root), "simulator data file not found") from None
 
 
-def simulator_market(desk: Desk, profile: Profile) -> dict[str, Any]:
-    """Keyword arguments for ``Simulator``: none for the random walk."""
+def simulator_market(desk: Desk, profile: Profile, venue: str = "kraken") -> dict[str, Any]:
+    """Keyword arguments for ``Simulator``: none for the random walk. History is Kraken's
+    OHLCVT format, served by the Kraken simulator only."""
     history = history_for(desk, profile)
     if history is None:
         return {}
     shown = display(history.path, desk.root)
+    if venue != "kraken":
+        raise InputError(shown, f"holds Kraken candles, which only the Kraken simulator serves; profile "
+                                f"{profile.name} trades on {venue}'s simulator (drop the simulator data for it)")
     if history.pair.wsname != profile.symbol.replace("BTC", "XBT"):
         raise InputError(shown, f"holds {history.pair.wsname} candles; profile {profile.name} trades {profile.symbol}")
     candle = TIMEFRAMES[profile.timeframe] * 60

@@ -83,7 +83,8 @@ def build(desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> d
         "config": display(desk.config.path, desk.root),
         "modes": sorted({p["mode"] for p in profiles}),
         "record_mode": desk.record_mode,
-        "validate_only": desk.config.exchange.validate_only,
+        # Live orders when any run placed them (profiles may trade on different exchange blocks).
+        "validate_only": all(p["validate_only"] for p in profiles) if profiles else desk.config.exchange.validate_only,
         "dry_run": desk.dry_run,
         "profiles": profiles,
         "totals": totals(profiles),

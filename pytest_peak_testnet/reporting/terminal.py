@@ -13,7 +13,7 @@ from ..desk.project import Desk
 from ..desk.symbolcaps import symbol_rows
 from ..desk.usage import DayUsage
 from ..errors import display
-from .formatting import money
+from .formatting import money, num
 
 
 def profile_list(desk: Desk) -> Iterable[str]:
@@ -30,6 +30,7 @@ def _profile_rows(p: Profile, desk: Desk) -> Iterable[tuple[str, object]]:
     if p.params:
         yield "params", ", ".join(f"{k}={v}" for k, v in p.params.items())
     yield "symbol", p.symbol
+    yield "exchange", p.exchange or desk.config.default_exchange
     yield "timeframe", p.timeframe
     yield "duration", f"{p.duration_minutes} min"
     yield "max notional", f"{p.max_notional:.2f}"
@@ -58,6 +59,8 @@ def budget(desk: Desk) -> Iterable[str]:
           f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"
     yield f"  symbols    {', '.join(desk.config.symbols.allowed)}"
     yield from symbol_lines(usage, desk.config.symbols)
+    for venue, (notional, trades, runs) in usage.used_on().items():
+        yield f"  {venue:<10} notional {notional:.2f}   trades {trades}   runs {runs}   on this exchange"
 
 
 def symbol_lines(usage: DayUsage, policy: SymbolPolicy) -> Iterable[str]:
@@ -83,7 +86,16 @@ def session_line(run: Mapping[str, Any]) -> str:
     lost = f" ({unknown} unknown: answer lost, counted as placed)" if unknown else ""
     return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}{lost}, "
             f"{trips} round trip{'s' if trips != 1 else ''}{', position open' if open_volume else ''}, "
-            f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}")
+            f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}"
+            f"{fills_text(result.get('execution'))}")
+
+
+def fills_text(execution: Mapping[str, Any] | None) -> str:
+    """What the exchange made of the placed orders; nothing for simulated fills."""
+    if execution is None:
+        return ""
+    return (f"; orders {execution['orders_filled']} filled, {execution['orders_partially_filled']} partly, "
+            f"{execution['orders_expired']} expired, slippage at most {num(execution['max_slippage_bps'], 1, True)} bps")
 
 
 def summary_line(desk: Desk) -> str:

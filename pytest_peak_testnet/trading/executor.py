@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from ..desk.config import EnvironmentConfig, ExchangeConfig
-from ..exchange.errors import AuthenticationError, BaseError, OrderStatusUnknown
-from ..exchange.kraken import KrakenTestnetClient
+from ..desk.config import EnvironmentConfig
+from ..exchange.errors import BaseError, OrderStatusUnknown
+from ..exchange.protocol import ExchangeClient, OrderAck
 from ..reporting.runlog import RunLog
 from .paper import OrderTally, Side
 from .risk import LiveRiskLimits, RiskOrder, RiskState
@@ -62,6 +62,8 @@ class Outcome:
     description: str | None = None
     #: The exchange's ids of a placed order (none for a validated one).
     txids: tuple[str, ...] = ()
+    #: The venue's answer to a placed or validated order (fills it already carried).
+    ack: OrderAck | None = None
 
     @property
     def accepted(self) -> bool:
@@ -71,11 +73,11 @@ class Outcome:
 class TestnetExchangeOrderExecutor:
     __test__ = False  # a product class, not a test class
 
-    def __init__(self, environment: EnvironmentConfig, exchange: ExchangeConfig, client: KrakenTestnetClient,
-                 risk: LiveRiskLimits, log: RunLog, symbol: str) -> None:
+    def __init__(self, environment: EnvironmentConfig, client: ExchangeClient, risk: LiveRiskLimits, log: RunLog,
+                 symbol: str) -> None:
         if environment.mode != "testnet":
             raise EnvironmentNotTestnetError(environment.mode)
-        self.validate_only = exchange.validate_only
+        self.validate_only = client.validate_only
         self.tally = OrderTally()
         self._client = client
         self._risk = risk
@@ -83,8 +85,11 @@ class TestnetExchangeOrderExecutor:
         self._symbol = symbol
 
     def submit(self, order: OrderRequest, state: RiskState) -> Outcome:
-        """Risk check, then (only if allowed) one AddOrder. Exchange rejections are outcomes,
-        not errors: the session goes on. Bad credentials are errors: nothing can succeed."""
+        """Risk check, then (only if allowed) one order. What the venue says is handled by
+        its ``treatment``: ``fail`` (and ``retry`` once the client's retries are spent) is a
+        rejection, an outcome, and the session goes on; ``fatal`` (bad keys, a ban, a host
+        that is not a test environment) stops the run; ``unknown`` is looked up by its
+        client order id."""
         self._log.write("order_request", order.time, side=order.side, volume=order.volume, price=order.price,
                         notional=order.notional, validate_only=self.validate_only)
         decision = self._risk.check(RiskOrder(order.side, order.notional, order.time), state)
@@ -94,41 +99,41 @@ class TestnetExchangeOrderExecutor:
         else:
             self.tally.sent += 1
             try:
-                result = self._client.add_order(self._symbol, order.side, "market", order.volume)
-            except AuthenticationError:
-                raise
-            except OrderStatusUnknown as exc:
-                outcome = self._reconcile(order, exc)
+                ack = self._client.place_order(self._symbol, order.side, "market", order.volume)
             except BaseError as exc:
-                self.tally.rejected += 1
-                outcome = Outcome("rejected", by="exchange", reason=str(exc))
+                if exc.treatment == "fatal":
+                    raise
+                if isinstance(exc, OrderStatusUnknown):
+                    outcome = self._reconcile(order, exc)
+                else:
+                    self.tally.rejected += 1
+                    outcome = Outcome("rejected", by="exchange", reason=str(exc))
             else:
                 self.tally.accepted += 1
-                outcome = Outcome("validated" if result.validated else "placed", description=result.description,
-                                  txids=result.txids)
+                outcome = Outcome("validated" if ack.validated else "placed", description=ack.description,
+                                  txids=() if ack.order_id is None else (ack.order_id,), ack=ack)
         self._log.write("order_outcome", order.time, side=order.side, status=outcome.status, by=outcome.by,
                         reason=outcome.reason, description=outcome.description, txids=list(outcome.txids))
         return outcome
 
     def _reconcile(self, order: OrderRequest, lost: OrderStatusUnknown) -> Outcome:
-        """The answer to an AddOrder was lost. A placed order shows among the open or closed
-        orders under the userref the client gave it; a validate-only one leaves no trace to
-        look for. What cannot be confirmed counts as placed."""
+        """The answer to an order was lost. A placed order is found, open or closed, by the
+        client order id it was sent with; a validate-only one leaves no trace to look for.
+        What cannot be confirmed counts as placed."""
         if not self.validate_only:
-            userref = int(lost.client_order_id)
+            ref = lost.client_order_id
             try:
-                found = {txid for txid, info in self._client.open_orders().items() if info.userref == userref}
-                found.update(self._client.closed_orders(userref=userref)[0])
+                found = self._client.find_order(self._symbol, ref)
             except BaseError as exc:
                 lookup = f"looking it up failed ({exc})"
             else:
-                if found:
-                    txids = sorted(found)
+                if found is not None:
                     self.tally.accepted += 1
-                    self._log.write("order_reconciled", order.time, side=order.side, userref=userref, txids=txids)
-                    return Outcome("placed", description=f"found by userref {userref} after its answer was lost",
-                                   txids=tuple(txids))
-                lookup = f"no open or closed order has userref {userref}"
+                    self._log.write("order_reconciled", order.time, side=order.side, client_order_id=ref,
+                                    txids=[found.order_id])
+                    return Outcome("placed", description=f"found by client order id {ref} after its answer was lost",
+                                   txids=(found.order_id,))
+                lookup = f"no open or closed order has client order id {ref}"
         else:
             lookup = "validate-only: nothing to look up"
         return Outcome("unknown", by="exchange", reason=f"{lost}; {lookup}; counted as placed")

@@ -205,8 +205,10 @@ class PaperAccount:
         return min(self.lots(wanted), self._affordable(self.slipped("buy", price)))
 
     def lots(self, volume: Decimal) -> Decimal:
-        """``volume`` cut down to the pair's lot grid (never up: never more than asked)."""
-        return volume.quantize(self._lot, rounding=ROUND_DOWN, context=RATIOS)
+        """``volume`` cut down to the pair's lot grid (never up: never more than asked). The
+        step need not be a power of ten (Binance's ``stepSize`` may be 0.05)."""
+        steps = RATIOS.divide(volume, self._lot).to_integral_value(rounding=ROUND_DOWN)
+        return RATIOS.multiply(steps, self._lot).quantize(self._lot, context=RATIOS)
 
     def slipped(self, side: Side, price: Decimal) -> Decimal:
         """The price a market order fills at when the market offers ``price``."""

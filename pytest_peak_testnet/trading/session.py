@@ -32,16 +32,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..desk.config import TIMEFRAMES, SessionConfig
 from ..desk.profiles import Profile
 from ..exchange.clock import Clock
-from ..exchange.kraken import KrakenTestnetClient
-from ..exchange.kraken_wire import PairInfo
+from ..exchange.protocol import ExchangeClient, Instrument, OrderReport
+from ..exchange.reference import ReferenceMarket, read
 from ..reporting.runlog import RunLog
 from .bounds import Bounds
+from .drift import Drift, drift
 from .exact import BOOKS, RATIOS, ZERO, exact, plain, total
+from .execution import Execution, booking
 from .executor import OrderRequest, Outcome, TestnetExchangeOrderExecutor
 from .market import Candle
 from .paper import Metrics, OrderTally, PaperAccount
@@ -49,8 +51,6 @@ from .risk import RiskState
 from .strategies import Strategy
 
 DURATION_ELAPSED = "DURATION_ELAPSED"
-#: Kraken order statuses after which no more fills can come.
-FINAL_STATUSES = frozenset({"closed", "canceled", "expired"})
 #: The sell that closes a position may be worth this much more than the buy that opened it
 #: (a 5 % rise) and still fit the run's notional.
 SELL_HEADROOM = Decimal("1.05")
@@ -73,14 +73,14 @@ class Trader:
     the strategy and returns an order to send, a stop reason, or None. The caller sends the
     order and calls ``accepted`` if the exchange took it."""
 
-    def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, pair: PairInfo,
+    def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, instrument: Instrument,
                  max_order_notional: Decimal, simulate_fills: bool = True) -> None:
         self.profile = profile
         #: False with live orders: the exchange's fills are booked through ``paper.record``.
         self.simulate_fills = simulate_fills
         self.strategy = strategy
-        self.pair = pair
-        self.paper = PaperAccount(settings, Decimal(1).scaleb(-pair.lot_decimals))
+        self.instrument = instrument
+        self.paper = PaperAccount(settings, instrument.lot_step)
         #: A buy is sized to position_fraction of equity, but never past the risk limit per
         #: order nor past an even share of the run's notional among the round trips its
         #: trades allow, so that a run can use all its trades.
@@ -128,10 +128,11 @@ class Trader:
         return None
 
     def _buy(self, candle: Candle) -> OrderRequest | str | None:
-        paper, pair, p = self.paper, self.pair, self.profile
+        paper, rules, p = self.paper, self.instrument, self.profile
         price = candle.close
         volume = min(paper.size(price), paper.lots(RATIOS.divide(self.order_cap, paper.slipped("buy", price))))
-        if not volume or volume < pair.ordermin or (pair.costmin is not None and volume * price < pair.costmin):
+        if not volume or volume < rules.min_quantity or (rules.min_notional is not None
+                                                          and volume * price < rules.min_notional):
             return None  # too small for the exchange: no order, and the run goes on
         if self.trades + 2 > p.max_trades:
             return f"RUN_MAX_TRADES_REACHED ({self.trades} of {p.max_trades} trades used; a buy needs 2 left)"
@@ -166,12 +167,12 @@ class Trader:
 
 
 def backtest(candles: Iterable[Candle], profile: Profile, strategy: Strategy, settings: SessionConfig,
-             pair: PairInfo, max_order_notional: Decimal) -> Metrics:
+             instrument: Instrument, max_order_notional: Decimal) -> Metrics:
     """Run ``Trader`` over ``candles`` with no exchange: the first ``warmup_candles`` are
     history, every order is accepted. The same decisions and books as a session's."""
     rows = list(candles)
     warmup = min(settings.warmup_candles, len(rows))
-    trader = Trader(profile, strategy, settings, pair, max_order_notional)
+    trader = Trader(profile, strategy, settings, instrument, max_order_notional)
     tally = OrderTally()
     for candle in rows[:warmup]:
         trader.warm(candle)
@@ -207,6 +208,10 @@ class SessionResult:
     metrics: Metrics
     rejections: tuple[Rejection, ...]
     log_path: Path
+    #: The exchange's fills judged (placed orders only; None when fills were simulated).
+    execution: Execution | None = None
+    #: How far the run's closes were from the reference market (None without one).
+    drift: Drift | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (exact decimal strings): it crosses from xdist workers on the report."""
@@ -217,6 +222,8 @@ class SessionResult:
             "spent_notional": exact(self.spent_notional), "spent_trades": self.spent_trades,
             "metrics": self.metrics.to_dict(), "rejections": plain([vars(r) for r in self.rejections]),
             "log_path": str(self.log_path),
+            **({} if self.execution is None else {"execution": self.execution.to_dict()}),
+            **({} if self.drift is None else {"reference": self.drift.to_dict()}),
         }
 
 
@@ -225,8 +232,8 @@ class Session:
     failed or interrupted run used can still be settled."""
 
     def __init__(self, profile: Profile, strategy: Strategy, settings: SessionConfig, max_order_notional: Decimal,
-                 client: KrakenTestnetClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog,
-                 mode: str) -> None:
+                 client: ExchangeClient, executor: TestnetExchangeOrderExecutor, clock: Clock, log: RunLog,
+                 mode: str, reference: ReferenceMarket | None = None) -> None:
         self.profile = profile
         #: replay, simulator or live: where the requests go, as the run log's first line says.
         self.mode = mode
@@ -240,6 +247,12 @@ class Session:
         self.rejections: list[Rejection] = []
         self._trader: Trader | None = None
         self._booked: set[str] = set()  # trade ids already in the account
+        #: Placed orders as the exchange last described them, by order id.
+        self._reports: dict[str, OrderReport] = {}
+        self.execution = None if executor.validate_only else Execution()
+        self.reference = reference
+        #: The run's own candles, for the comparison with the reference market.
+        self._candles: list[Candle] = []
         self.bounds = Bounds(profile.duration_minutes * 60, settings.poll_interval_seconds, clock.monotonic)
 
     @property
@@ -259,13 +272,13 @@ class Session:
         p, interval = self.profile, TIMEFRAMES[self.profile.timeframe] * 60
         started = self.client.server_time()
         end = started + p.duration_minutes * 60
-        pair = self.client.pair_info(p.symbol)
-        trader = self._trader = Trader(p, self.strategy, self.settings, pair, self.max_order_notional,
+        instrument = self.client.instrument(p.symbol)
+        trader = self._trader = Trader(p, self.strategy, self.settings, instrument, self.max_order_notional,
                                        simulate_fills=self.executor.validate_only)
         self.log.write("run_started", started, profile=p.name, strategy=p.strategy, symbol=p.symbol,
                        timeframe=p.timeframe, duration_minutes=p.duration_minutes, max_notional=p.max_notional,
                        max_trades=p.max_trades, validate_only=self.executor.validate_only, mode=self.mode)
-        page = self.client.ohlc(p.symbol, interval // 60, newest=self.settings.warmup_candles)
+        page = self.client.candles(p.symbol, interval // 60, newest=self.settings.warmup_candles)
         warmup = page.candles
         for candle in warmup:
             trader.warm(candle)
@@ -276,12 +289,13 @@ class Session:
             self.clock.sleep(self.settings.poll_interval_seconds)
             now = self.client.server_time()
             self.bounds.poll(now)
-            page = self.client.ohlc(p.symbol, interval // 60, since=since)
+            page = self.client.candles(p.symbol, interval // 60, since=since)
             since = page.last
             for candle in page.candles:
                 if candle.time <= last_time or candle.time + interval > end:
                     continue  # seen already, or closes after the session's end
                 last_time = candle.time
+                self._candles.append(candle)
                 stop = self._on_candle(trader, candle, last=candle.time + 2 * interval > end)
                 self.log.write("candle", candle.time, close=candle.close, done=trader.candles, planned=planned,
                                trades=trader.trades,
@@ -290,12 +304,22 @@ class Session:
                     break
             if stop is None and now >= end:
                 stop = DURATION_ELAPSED
+        if self.execution is not None:  # orders still open at the end, as last seen
+            for order_id in trader.placed:
+                if order_id in self._reports:
+                    self.execution.settled(self._reports[order_id])
         metrics = trader.metrics(self.executor.tally)
+        found = None
+        if self.reference is not None and self._candles:
+            rows, problem = read(self.reference, instrument.venue_symbol, p.timeframe, self._candles[0].time,
+                                 self._candles[-1].time)
+            found = drift(self._candles, rows, self.reference.url, self.reference.threshold_bps, problem)
         result = SessionResult(
-            profile=p.name, strategy=p.strategy, symbol=p.symbol, currency=pair.symbol.split("/")[-1],
+            profile=p.name, strategy=p.strategy, symbol=p.symbol, currency=instrument.quote,
             timeframe=p.timeframe, validate_only=self.executor.validate_only, started_at=started, ended_at=now,
             candles=trader.candles, stop_reason=stop, spent_notional=trader.spent_notional,
-            spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path)
+            spent_trades=trader.trades, metrics=metrics, rejections=tuple(self.rejections), log_path=self.log.path,
+            execution=self.execution, drift=found)
         self.log.write("run_finished", now, stop_reason=stop, spent_notional=result.spent_notional,
                        spent_trades=trader.trades, metrics=metrics.to_dict())
         return result
@@ -332,15 +356,18 @@ class Session:
         fills in the order they happened, and forget the orders it has closed."""
         if not trader.placed:
             return
-        orders = self.client.query_orders(trader.placed, trades=True)
-        new = [trade for info in orders.values() for trade in info.trades if trade not in self._booked]
-        if new:
-            trades = self.client.query_trades(new)
-            for trade in sorted(trades.values(), key=lambda t: (t.time, t.txid)):
-                side: Literal["buy", "sell"] = "buy" if trade.side == "buy" else "sell"
-                trader.paper.record(side, trade.volume, trade.price, trade.cost, trade.fee, int(trade.time),
-                                    trade=trade.txid)
-                self._booked.add(trade.txid)
-        for txid, info in orders.items():
-            if info.status in FINAL_STATUSES:
-                del trader.placed[txid]
+        orders = self.client.orders(self.profile.symbol, trader.placed)
+        self._reports.update(orders)
+        new = [fill for report in orders.values() for fill in report.fills if fill.trade_id not in self._booked]
+        for fill in sorted(new, key=lambda f: (f.time, f.trade_id)):
+            booked = booking(fill, trader.instrument)
+            trader.paper.record(fill.side, booked.volume, fill.price, booked.notional, booked.fee, int(fill.time),
+                                trade=fill.trade_id)
+            self._booked.add(fill.trade_id)
+            if self.execution is not None and fill.order_id in trader.placed:
+                self.execution.fill(fill, trader.placed[fill.order_id].price, booked)
+        for order_id, report in orders.items():
+            if report.final:
+                if self.execution is not None:
+                    self.execution.settled(report)
+                del trader.placed[order_id]

@@ -15,7 +15,8 @@ from typing import Any
 
 from pytest_peak_testnet.desk.config import SessionConfig, load_config
 from pytest_peak_testnet.desk.profiles import Profile, load_yaml_profile
-from pytest_peak_testnet.exchange.kraken_wire import PairInfo
+from pytest_peak_testnet.exchange.kraken.adapter import instrument
+from pytest_peak_testnet.exchange.kraken.wire import PairInfo
 from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
 from pytest_peak_testnet.trading.market import Candle
 from pytest_peak_testnet.trading.paper import Metrics
@@ -103,7 +104,7 @@ CASES = [_small_case()] + [
 
 def project(case: Case) -> Metrics:
     strategy = make_strategy(case.strategy, case.params, "ref: ", BUILTIN_STRATEGIES)
-    return backtest(case.candles(), case.profile, strategy, case.settings, case.pair, MAX_ORDER_NOTIONAL)
+    return backtest(case.candles(), case.profile, strategy, case.settings, instrument(case.pair), MAX_ORDER_NOTIONAL)
 
 
 def reference(case: Case) -> engine.Run:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pytest_peak_testnet.desk.config import TIMEFRAMES
 from pytest_peak_testnet.desk.profiles import Profile
-from pytest_peak_testnet.exchange.kraken_wire import parse_ohlc
+from pytest_peak_testnet.exchange.kraken.wire import parse_ohlc
 from pytest_peak_testnet.exchange.simulator import DEFAULT_START_TIME
 from pytest_peak_testnet.exchange.simulator.market import OHLC_ROWS, Market
 from pytest_peak_testnet.exchange.simulator.pairs import PAIRS

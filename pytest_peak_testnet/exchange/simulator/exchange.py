@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 
-from ..kraken_wire import sign
+from ..kraken.wire import sign
 from .account import Account, Order, entries
 from .clock import SimClock
 from .history import page

@@ -38,8 +38,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ...desk.config import ExchangeConfig
-from ..credentials import Credentials
 from ..handshake import ADVANCE_PATH, HELLO_PATH, hello
+from ..kraken.credentials import Credentials
 from .clock import DEFAULT_START_TIME, SimClock
 from .exchange import Exchange
 from .faults import CLOCK, Faults

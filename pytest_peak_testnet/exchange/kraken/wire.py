@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
-from ..trading.market import Candle
-from .errors import BadResponse, InvalidOrder
+from ...trading.market import Candle
+from ..errors import BadResponse, InvalidOrder
 
 #: Kraken's names for currencies everyone else spells differently (``XBT/EUR`` is BTC/EUR).
 COMMON_CURRENCY = {"XBT": "BTC", "XDG": "DOGE"}
@@ -94,6 +94,8 @@ class OrderResult:
     #: True when the order was only validated (``validate=true``): nothing was placed.
     validated: bool
     warnings: tuple[str, ...]
+    #: The reference the order was sent with: how it is found again when this answer is lost.
+    userref: int | None = None
 
 
 def integer(value: Any) -> int:

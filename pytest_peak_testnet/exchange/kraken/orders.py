@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from .errors import BadResponse
-from .kraken_wire import dec, integer, optional_dec, optional_int
+from ..errors import BadResponse
+from .wire import dec, integer, optional_dec, optional_int
 
 #: How a relative price is applied: ``+``/``-`` to the last trade, ``#`` in the direction the side implies.
 Offset = Literal["+", "-", "#"]

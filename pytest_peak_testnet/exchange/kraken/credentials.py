@@ -12,7 +12,7 @@ import base64
 import binascii
 import os
 
-from ..errors import InputError
+from ...errors import InputError
 
 #: Characters a Kraken key consists of: printable ASCII without blanks. Anything else is a
 #: copy-paste accident, and a non-Latin-1 character cannot even go into an HTTP header.
@@ -66,7 +66,7 @@ class Credentials:
         return self._key
 
     def sign(self, uri_path: str, nonce: int, body: str) -> str:
-        from .kraken_wire import sign
+        from .wire import sign
 
         return sign(uri_path, nonce, body, self._secret)
 

@@ -53,11 +53,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
-from .. import __version__
-from ..desk.config import TIMEFRAMES, ExchangeConfig
-from ..errors import ConfigError
-from .credentials import Credentials
-from .errors import (
+from ... import __version__
+from ...desk.config import TIMEFRAMES, ExchangeConfig
+from ...errors import ConfigError
+from ..errors import (
     BadRequest,
     BadResponse,
     BadSymbol,
@@ -71,8 +70,9 @@ from .errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
-from .kraken_errors import unwrap
-from .kraken_wire import (
+from .credentials import Credentials
+from .errors import unwrap
+from .wire import (
     OHLCPage,
     OrderResult,
     OrderType,
@@ -92,7 +92,7 @@ from .kraken_wire import (
 if TYPE_CHECKING:
     import requests
 
-    from .kraken_orders import OrderInfo, OrderPrice, TradeBalance, TradeInfo
+    from .orders import OrderInfo, OrderPrice, TradeBalance, TradeInfo
 
 __all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
            "TradeBalance", "TradeInfo", "sign"]
@@ -105,7 +105,7 @@ log = logging.getLogger(__name__)
 
 def __getattr__(name: str) -> Any:
     if name in ACCOUNT_TYPES:
-        from . import kraken_orders
+        from . import orders as kraken_orders
 
         return getattr(kraken_orders, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -303,17 +303,17 @@ class KrakenTestnetClient:
             params["validate"] = "true"
         result, warnings = self._call("AddOrder", params, private=True, resend_safe=validate, order_ref=userref)
         return parsed(lambda r: OrderResult(description=r["descr"]["order"], txids=tuple(r.get("txid", ())),
-                                             validated=validate, warnings=warnings), result)
+                                             validated=validate, warnings=warnings, userref=userref), result)
 
     def query_orders(self, txids: Iterable[str], trades: bool = False) -> dict[str, OrderInfo]:
         """Orders by txid; ``trades`` also lists each order's fills in ``OrderInfo.trades``."""
-        from .kraken_orders import parse_orders
+        from .orders import parse_orders
 
         return self._batched("QueryOrders", txids, QUERY_ORDERS_BATCH, parse_orders, optional_params(trades=trades))
 
     def query_trades(self, txids: Iterable[str]) -> dict[str, TradeInfo]:
         """Fills by trade id, e.g. the ids ``query_orders(..., trades=True)`` lists."""
-        from .kraken_orders import parse_trades
+        from .orders import parse_trades
 
         return self._batched("QueryTrades", txids, QUERY_TRADES_BATCH, parse_trades, {})
 
@@ -321,7 +321,7 @@ class KrakenTestnetClient:
                        ofs: int | None = None) -> tuple[dict[str, TradeInfo], int]:
         """One page (Kraken's 50, newest first) of fills after ``start`` up to ``end``
         inclusive, from offset ``ofs``, and how many match in all."""
-        from .kraken_orders import parse_trades_history
+        from .orders import parse_trades_history
 
         result, _ = self._call("TradesHistory", optional_params(start=start, end=end, ofs=ofs), private=True)
         return parsed(parse_trades_history, result)
@@ -330,14 +330,14 @@ class KrakenTestnetClient:
                       ofs: int | None = None, trades: bool = False) -> tuple[dict[str, OrderInfo], int]:
         """One page (Kraken's 50, newest first) of closed and canceled orders, optionally only
         those placed with ``userref``, and how many match in all."""
-        from .kraken_orders import parse_closed_orders
+        from .orders import parse_closed_orders
 
         params = optional_params(start=start, end=end, userref=userref, ofs=ofs, trades=trades)
         result, _ = self._call("ClosedOrders", params, private=True)
         return parsed(parse_closed_orders, result)
 
     def open_orders(self) -> dict[str, OrderInfo]:
-        from .kraken_orders import parse_orders
+        from .orders import parse_orders
 
         result, _ = self._call("OpenOrders", private=True)
         return parsed(lambda r: parse_orders(r["open"]), result)
@@ -352,7 +352,7 @@ class KrakenTestnetClient:
 
     def trade_balance(self, asset: str = "ZEUR") -> TradeBalance:
         """The account valued in ``asset`` by Kraken (whose own default, ZUSD, a EUR desk rarely wants)."""
-        from .kraken_orders import parse_trade_balance
+        from .orders import parse_trade_balance
 
         result, _ = self._call("TradeBalance", {"asset": asset}, private=True)
         return parsed(parse_trade_balance, result, asset)
