@@ -122,9 +122,12 @@ def test_a_production_binance_host_is_refused_before_any_request(project: pytest
     assert ledger_runs(project.path) == []
 
 
-def test_the_proxy_sees_a_request_that_is_not_refused(project: pytest.Pytester, proxied: list[bytes]) -> None:
-    """The control: the same run on Kraken (no test environment, guarded by validate_only)
-    asks the host whether it is the simulator, and the proxy sees that request."""
+def test_the_proxy_sees_a_request_that_is_not_refused(project: pytest.Pytester, proxied: list[bytes],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: the same run on Kraken (no test environment, guarded by validate_only),
+    with its keys set, sends its requests to the host, and the proxy sees them."""
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
     write_profile(project, "on_kraken")
     project.runpytest("--testnet-profile", "on_kraken", "--testnet-record-mode=all",
                       "--testnet-base-url", "https://api.kraken.com")
