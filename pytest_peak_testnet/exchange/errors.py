@@ -61,6 +61,13 @@ class AccountSuspended(ExchangeError):
     treatment: ClassVar[Treatment] = "fatal"
 
 
+class NotTestEnvironment(ExchangeError):
+    """The host is not one of the venue's test environments (Binance's production API, say):
+    refused before any request, whatever the config says."""
+
+    treatment: ClassVar[Treatment] = "fatal"
+
+
 class MissingCredentials(AuthenticationError):
     """A private call was made and the environment lacks the key or the secret."""
 

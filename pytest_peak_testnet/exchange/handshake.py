@@ -28,7 +28,7 @@ def simulator_version(base_url: str) -> str | None:
     """The simulator's version if ``base_url`` is the project's simulator, else None."""
     import requests
 
-    from .kraken import environment_session
+    from .transport import environment_session
 
     url = base_url.rstrip("/") + HELLO_PATH
     try:
