@@ -78,7 +78,7 @@ from .config import BinanceConfig
 from .environments import refusal
 from .errors import STATUS_UNKNOWN_CODES, error_from
 from .filters import SymbolRules, parse_rules, shape, symbol_entry
-from .signing import HmacKeys
+from .signing import HmacKeys, redact_request_logs
 from .wire import (
     INTERVALS,
     dec,
@@ -116,7 +116,7 @@ class BinanceTestnetClient:
 
     def __init__(self, config: BinanceConfig, *, keys: HmacKeys | None = None, session: Transport | None = None,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, venue: str = "binance_testnet") -> None:
+                 venue: str = "binance_testnet") -> None:
         for key, problem in config.problems():
             raise ConfigError(f"exchange.{venue}.{key}", problem)
         refused = refusal(config.base_url)
@@ -127,9 +127,13 @@ class BinanceTestnetClient:
         self._venue = venue
         self._keys = keys
         self._session: Transport = session if session is not None else environment_session(self.base_url)
+        redact_request_logs()
         self._sleep = sleep
         self._monotonic = monotonic
-        self._wall = wall
+        #: The local clock is the run's monotonic clock from today's date: a replay's or a
+        #: simulator recording's virtual clock moves timestamps exactly as far as it moved
+        #: Binance's (the simulator's) clock, so the measured offset holds.
+        self._epoch = time.time() - monotonic()
         self._lock = threading.Lock()
         #: Binance's clock minus ours, in ms; None until measured.
         self._offset_ms: int | None = None
@@ -138,7 +142,8 @@ class BinanceTestnetClient:
         self._rules: dict[str, SymbolRules] = {}
         #: Client order ids unique within this client, from a random prefix so that runs
         #: sharing an account rarely share one.
-        self._order_ids = (f"ppt-{secrets.token_hex(4)}-{n}" for n in itertools.count(1))
+        prefix = f"ppt-{secrets.token_hex(4)}"
+        self._order_ids = (f"{prefix}-{n}" for n in itertools.count(1))
 
     def __repr__(self) -> str:
         return f"BinanceTestnetClient(base_url={self.base_url!r}, validate_only={self.config.validate_only})"
@@ -304,6 +309,9 @@ class BinanceTestnetClient:
             self._offset_ms = server - round((before + after) * 500)
         return server
 
+    def _wall(self) -> float:
+        return self._epoch + self._monotonic()
+
     def _timestamp(self) -> int:
         if self._offset_ms is None:
             self._server_ms()
@@ -327,7 +335,7 @@ class BinanceTestnetClient:
             except InvalidNonce as exc:
                 if not signed or resynced:
                     raise exc.with_traceback(None) from None
-                log.info("%s: %s; measuring the offset to Binance's clock again", path, exc.errors[0])
+                log.info("%s; measuring the offset to Binance's clock again", exc)
                 resynced = True
                 self._server_ms()
                 continue
@@ -343,7 +351,7 @@ class BinanceTestnetClient:
             delay = error.retry_after if error.retry_after is not None else \
                 min(BACKOFF_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
             attempt += 1
-            log.info("%s: %s; retry %d of %d in %.1f s", path, error, attempt, self.config.max_retries, delay)
+            log.info("%s; retry %d of %d in %.1f s", error, attempt, self.config.max_retries, delay)
             self._sleep(delay)
 
     def _attempt(self, verb: Verb, path: str, params: Mapping[str, Any], signed: bool) -> Any:

@@ -14,14 +14,44 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
+import re
 
 from ...errors import InputError
+
+#: A signature in a URL or form: what ``redact`` hides.
+SIGNATURE = re.compile(r"(signature=)[^&\s\"']+")
+#: Loggers that write request URLs: urllib3 logs each one at DEBUG, and a GET carries its
+#: signature in the query string (Binance wants a GET's parameters there).
+URL_LOGGERS = ("urllib3.connectionpool",)
 
 
 def sign(payload: str, secret: str) -> str:
     """``signature`` for ``payload`` (query string + body, already percent-encoded)."""
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def redact(text: str) -> str:
+    return SIGNATURE.sub(r"\1<redacted>", text)
+
+
+class RedactSignatures(logging.Filter):
+    """Rewrites a record whose message holds a signature; never drops one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "signature=" in message:
+            record.msg, record.args = redact(message), None
+        return True
+
+
+def redact_request_logs() -> None:
+    """Installs ``RedactSignatures`` once on the loggers that write request URLs."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSignatures) for f in logger.filters):
+            logger.addFilter(RedactSignatures())
 
 
 class KeysError(InputError):

@@ -38,6 +38,8 @@ class Fault:
     delay: float = 0.0
     #: Close the connection instead of answering (after the exchange handled the request).
     drop: bool = False
+    #: Headers sent with ``body`` (Binance's ``Retry-After`` on a 429 or 418).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Faults:
@@ -67,6 +69,12 @@ class Faults:
         """Answer with Kraken's error string, e.g. ``EService:Unavailable`` for the next AddOrder."""
         self.add(Fault(method, times, body=failure(error)))
 
+    def answer(self, status: int, body: bytes, *, headers: tuple[tuple[str, str], ...] = (), times: int = 1,
+               method: str | None = None) -> None:
+        """Answer with ``body`` (JSON) and ``status`` instead of the exchange: a venue's own
+        error, e.g. Binance's ``{"code":-1003,...}`` on a 429 with ``Retry-After``."""
+        self.add(Fault(method, times, status, body, headers=headers))
+
     def drop(self, *, times: int = 1, method: str | None = None) -> None:
         """Let the exchange handle the request, then close the connection unanswered."""
         self.add(Fault(method, times, drop=True))
@@ -83,11 +91,13 @@ class Faults:
         with self._lock:
             return sum(fault.times for fault in self._pending)
 
-    def take(self, method: str) -> Fault | None:
-        """The fault for this request, if any, counting it as used."""
+    def take(self, method: str, *aliases: str) -> Fault | None:
+        """The fault for this request, if any, counting it as used. A request has a name
+        (Kraken's method, ``POST /api/v3/order`` at Binance) and maybe other names a fault
+        may use (the path alone, for any verb)."""
         with self._lock:
             for fault in self._pending:
-                if fault.method == method or (fault.method is None and method != CLOCK):
+                if fault.method in (method, *aliases) or (fault.method is None and method != CLOCK):
                     fault.times -= 1
                     if not fault.times:
                         self._pending.remove(fault)

@@ -16,9 +16,8 @@ import random
 import threading
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from .pairs import SimPair
 from .wire import Reject
 
 MINUTE = 60
@@ -37,6 +36,31 @@ K = TypeVar("K")
 V = TypeVar("V")
 #: ``(time, open, high, low, close, vwap, volume, count)``: Kraken's OHLC row order.
 Bar = tuple[int, float, float, float, float, float, float, int]
+
+
+class Priced(Protocol):
+    """What the price path needs of a market, whatever the venue calls it: Kraken's pairs
+    (``pairs.SimPair``) and Binance's symbols (``binance.symbols.SimSymbol``)."""
+
+    @property
+    def pair_id(self) -> str: ...
+
+    @property
+    def pair_decimals(self) -> int: ...
+
+    @property
+    def tick_size(self) -> Decimal | None: ...
+
+    @property
+    def start_price(self) -> float: ...
+
+    @property
+    def daily_volatility(self) -> float: ...
+
+    @property
+    def minute_volume(self) -> float: ...
+
+    def price(self, value: Decimal | float) -> str: ...
 
 
 def aggregate(bars: Sequence[Bar], start: int) -> Bar:
@@ -64,7 +88,7 @@ def _remember(cache: dict[K, V], key: K, value: V, limit: int) -> V:
 class PricePath:
     """One pair's minute bars, generated a day at a time and cached."""
 
-    def __init__(self, seed: int, pair: SimPair) -> None:
+    def __init__(self, seed: int, pair: Priced) -> None:
         self.pair = pair
         self._key = f"{seed}:{pair.pair_id}"
         self._sigma = pair.daily_volatility / math.sqrt(DAY // MINUTE)
@@ -133,24 +157,24 @@ class Market:
     """Ticker and OHLC for every pair, on one seed; a pair with recorded history
     (``csvhistory.History``) follows that instead of its random walk."""
 
-    def __init__(self, seed: int, pairs: Sequence[SimPair], history: Sequence[Any] = ()) -> None:
+    def __init__(self, seed: int, pairs: Sequence[Priced], history: Sequence[Any] = ()) -> None:
         self._paths: dict[str, Any] = {pair.pair_id: PricePath(seed, pair) for pair in pairs}
         self._paths.update({recorded.pair.pair_id: recorded for recorded in history})
 
-    def path(self, pair: SimPair) -> PricePath:
+    def path(self, pair: Priced) -> PricePath:
         return self._paths[pair.pair_id]  # type: ignore[no-any-return]
 
-    def last(self, pair: SimPair, now: float) -> Decimal:
+    def last(self, pair: Priced, now: float) -> Decimal:
         return Decimal(pair.price(self.path(pair).window(now, now)[4]))
 
-    def book(self, pair: SimPair, now: float) -> tuple[Decimal, Decimal]:
+    def book(self, pair: Priced, now: float) -> tuple[Decimal, Decimal]:
         """``(bid, ask)`` on the tick grid around the last price, about one basis point apart."""
         last = self.last(pair, now)
         tick = pair.tick_size or Decimal(1).scaleb(-pair.pair_decimals)
         half = max(tick, (last * Decimal("0.00005") / tick).to_integral_value() * tick)
         return last - half, last + half
 
-    def ticker(self, pair: SimPair, now: float) -> dict[str, Any]:
+    def ticker(self, pair: Priced, now: float) -> dict[str, Any]:
         path, price = self.path(pair), pair.price
         today, day = path.window(now // DAY * DAY, now), path.window(now - DAY, now)
         bid, ask = self.book(pair, now)
@@ -162,7 +186,7 @@ class Market:
             "o": price(today[1]),
         }
 
-    def ohlc(self, pair: SimPair, interval: int, since: int | None, now: float) -> dict[str, Any]:
+    def ohlc(self, pair: Priced, interval: int, since: int | None, now: float) -> dict[str, Any]:
         """Rows after ``since`` within the newest 720, the open candle always last; ``last``
         is the newest closed candle's time, the ``since`` for the next poll."""
         if interval not in INTERVALS:
@@ -178,6 +202,6 @@ class Market:
         return {pair.pair_id: [self._row(pair, row) for row in rows], "last": current - span}
 
     @staticmethod
-    def _row(pair: SimPair, bar: Bar) -> list[Any]:
+    def _row(pair: Priced, bar: Bar) -> list[Any]:
         time_, open_, high, low, close, vwap, volume, count = bar
         return [time_, *(pair.price(value) for value in (open_, high, low, close, vwap)), f"{volume:.8f}", count]
