@@ -232,6 +232,8 @@ def test_429_waits_for_retry_after(client: BinanceTestnetClient, sim: Simulator,
     ack = client.place_order(BTC, "buy", "market", Decimal("0.001"))
     assert ack.status == "filled" and fake_time.sleeps == [7.0]
     assert len(sim.exchange.account.orders) == 1  # refused before the engine, so resent once
+    sim.faults.rate_limit(times=2)  # the simulator's rate-limit fault, in Binance's words
+    assert client.balances() and fake_time.sleeps == [7.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize("sim", [{"weight_limit": 60}], indirect=True)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 
 from .clock import DEFAULT_START_TIME
-from .exchange import TIERS
+from .kraken.exchange import TIERS
 from .server import VENUES, Simulator
 
 

@@ -1,6 +1,7 @@
-"""Faults a test switches on to see the client cope: each answers the next N matching requests.
+"""Faults a test switches on to see the client cope, whatever the venue: each answers the
+next N matching requests.
 
-``http_error``, ``malformed`` and ``kraken_error`` answer *instead of* the exchange, which
+``http_error``, ``malformed``, ``kraken_error`` and ``answer`` answer *instead of* the exchange, which
 then never sees the request (a gateway refused it, or Kraken rejected it). ``delay`` lets
 the exchange handle the request and holds back the answer: past the client's timeout that
 is the dangerous case where an order was placed but the caller never heard of it. So is
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .wire import failure
+from .kraken.wire import failure
 
 #: What a gateway sends instead of Kraken's JSON.
 GATEWAY_PAGE = b"<html><body><h1>%d</h1>The server is temporarily unable to service your request.</body></html>"
@@ -24,6 +25,8 @@ GATEWAY_PAGE = b"<html><body><h1>%d</h1>The server is temporarily unable to serv
 TRUNCATED = b'{"error":[],"result":{"unixtime":17'
 #: The ``method`` of a fault on the clock (``POST /_sim/advance``).
 CLOCK = "advance"
+#: Binance's answer to a request past the rate limit.
+BINANCE_RATE_LIMIT = b'{"code":-1003,"msg":"Too many requests queued."}'
 
 
 @dataclass
@@ -44,9 +47,12 @@ class Fault:
 
 class Faults:
     """Pending faults, applied first come, first served. Thread-safe: the server's handler
-    threads take them while a test adds more."""
+    threads take them while a test adds more. ``venue`` decides what a rate limit looks
+    like: Kraken's ``EAPI:Rate limit exceeded``, or Binance's HTTP 429 ``-1003`` with
+    ``Retry-After``."""
 
-    def __init__(self) -> None:
+    def __init__(self, venue: str = "kraken") -> None:
+        self.venue = venue
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
 
@@ -80,7 +86,10 @@ class Faults:
         self.add(Fault(method, times, drop=True))
 
     def rate_limit(self, *, times: int = 1, method: str | None = None) -> None:
-        self.kraken_error("EAPI:Rate limit exceeded", times=times, method=method)
+        if self.venue == "binance":
+            self.answer(429, BINANCE_RATE_LIMIT, headers=(("Retry-After", "1"),), times=times, method=method)
+        else:
+            self.kraken_error("EAPI:Rate limit exceeded", times=times, method=method)
 
     def clear(self) -> None:
         with self._lock:

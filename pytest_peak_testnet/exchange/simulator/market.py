@@ -1,4 +1,4 @@
-"""A deterministic price path per pair and the Ticker and OHLC answers built from it.
+"""A deterministic price path per pair, whatever the venue (the core of the simulator).
 
 Every number is a pure function of (seed, pair, time), so the same seed and the same clock
 steps give byte-identical answers. The path has two levels: one log-price anchor per UTC
@@ -18,23 +18,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from .wire import Reject
-
 MINUTE = 60
 DAY = 86_400
 #: 2024-01-01, where each pair's walk starts at its ``start_price``.
 ORIGIN_DAY = 19_723
-#: Kraken's OHLC intervals in minutes that divide a UTC day (10080 and 21600 are not simulated).
-INTERVALS = (1, 5, 15, 30, 60, 240, 1440)
-#: Kraken returns at most this many OHLC rows, the open candle included.
-OHLC_ROWS = 720
 #: Bounds on cached days and aggregated candles: enough for any OHLC window, small in memory.
 CACHED_DAYS = 8
 CACHED_CANDLES = 8_192
 
 K = TypeVar("K")
 V = TypeVar("V")
-#: ``(time, open, high, low, close, vwap, volume, count)``: Kraken's OHLC row order.
+#: ``(time, open, high, low, close, vwap, volume, count)``: one candle.
 Bar = tuple[int, float, float, float, float, float, float, int]
 
 
@@ -154,8 +148,9 @@ class PricePath:
 
 
 class Market:
-    """Ticker and OHLC for every pair, on one seed; a pair with recorded history
-    (``csvhistory.History``) follows that instead of its random walk."""
+    """The price path of every pair, on one seed, and the touch of its book; a pair with
+    recorded history (``kraken.csvhistory.History``) follows that instead of its random
+    walk. Each venue's front-end writes its own ticker and candles from it."""
 
     def __init__(self, seed: int, pairs: Sequence[Priced], history: Sequence[Any] = ()) -> None:
         self._paths: dict[str, Any] = {pair.pair_id: PricePath(seed, pair) for pair in pairs}
@@ -173,35 +168,3 @@ class Market:
         tick = pair.tick_size or Decimal(1).scaleb(-pair.pair_decimals)
         half = max(tick, (last * Decimal("0.00005") / tick).to_integral_value() * tick)
         return last - half, last + half
-
-    def ticker(self, pair: Priced, now: float) -> dict[str, Any]:
-        path, price = self.path(pair), pair.price
-        today, day = path.window(now // DAY * DAY, now), path.window(now - DAY, now)
-        bid, ask = self.book(pair, now)
-        return {
-            "a": [price(ask), "1", "1.000"], "b": [price(bid), "1", "1.000"],
-            "c": [price(day[4]), "0.01000000"],
-            "v": [f"{today[6]:.8f}", f"{day[6]:.8f}"], "p": [price(today[5]), price(day[5])],
-            "t": [today[7], day[7]], "l": [price(today[3]), price(day[3])], "h": [price(today[2]), price(day[2])],
-            "o": price(today[1]),
-        }
-
-    def ohlc(self, pair: Priced, interval: int, since: int | None, now: float) -> dict[str, Any]:
-        """Rows after ``since`` within the newest 720, the open candle always last; ``last``
-        is the newest closed candle's time, the ``since`` for the next poll."""
-        if interval not in INTERVALS:
-            raise Reject("EGeneral:Invalid arguments:interval")
-        span = interval * MINUTE
-        current = int(now) // span * span
-        first = current - (OHLC_ROWS - 1) * span
-        if since is not None:
-            first = max(first, (since // span + 1) * span)
-        path = self.path(pair)
-        rows = [row for row in (path.closed(start, span) for start in range(first, current, span)) if row is not None]
-        rows.append(path.window(current, now))
-        return {pair.pair_id: [self._row(pair, row) for row in rows], "last": current - span}
-
-    @staticmethod
-    def _row(pair: Priced, bar: Bar) -> list[Any]:
-        time_, open_, high, low, close, vwap, volume, count = bar
-        return [time_, *(pair.price(value) for value in (open_, high, low, close, vwap)), f"{volume:.8f}", count]

@@ -47,8 +47,8 @@ from ..credentials import Credentials
 from ..handshake import ADVANCE_PATH, HELLO_PATH, hello
 from .binance.exchange import DEFAULT_WEIGHT_LIMIT, BinanceExchange
 from .clock import DEFAULT_START_TIME, SimClock
-from .exchange import Exchange
 from .faults import CLOCK, Faults
+from .kraken.exchange import Exchange
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Simulator:
                  speed: float = 0.0, port: int = 0, api_key: str = DEFAULT_API_KEY, api_secret: str | None = None,
                  balances: dict[str, Any] | None = None, tier: str | None = None, history: Sequence[Any] = (),
                  book_depth: Any = None, book_levels: int = 5, weight_limit: int = DEFAULT_WEIGHT_LIMIT) -> None:
-        """``history``: ``csvhistory.History`` objects, each replacing its pair's random walk
+        """``history``: ``kraken.csvhistory.History`` objects, each replacing its pair's random walk
         (Kraken only). Binance only: ``book_depth`` (base asset per price level; None: a book
         deep enough for any order), ``book_levels`` (levels per side), ``weight_limit``
         (request weight per simulated minute before 429s)."""
@@ -83,7 +83,7 @@ class Simulator:
             raise ValueError(f"venue must be one of {', '.join(VENUES)}, found {venue!r}")
         self.venue = venue
         self.clock = SimClock(start_time, speed)
-        self.faults = Faults()
+        self.faults = Faults(venue)
         if venue == "kraken":
             self.exchange = Exchange(seed=seed, clock=self.clock, api_key=api_key,
                                      api_secret=api_secret or DEFAULT_API_SECRET, balances=balances, tier=tier,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .market import MINUTE, Market
+from ..market import MINUTE, Market
 from .pairs import ASSET_DECIMALS, MAKER_FEE, PAIRS, TAKER_FEE, SimPair, describe
 from .wire import Reject
 
