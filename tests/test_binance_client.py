@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from pytest_peak_testnet.errors import ConfigError
-from pytest_peak_testnet.exchange.binance import BinanceTestnetClient, HmacKeys, refusal
+from pytest_peak_testnet.exchange.binance import BinanceTestnetClient, HmacKeys
 from pytest_peak_testnet.exchange.binance.config import BinanceConfig
+from pytest_peak_testnet.exchange.binance.environments import refusal
 from pytest_peak_testnet.exchange.errors import (
     AccountSuspended,
     AuthenticationError,
@@ -279,13 +280,13 @@ def test_a_production_host_is_refused_before_any_request(url: str) -> None:
     with pytest.raises(NotTestEnvironment) as caught:
         BinanceTestnetClient(BinanceConfig(base_url=url), session=NoTransport())  # type: ignore[arg-type]
     assert caught.value.treatment == "fatal" and "\n" not in str(caught.value)
-    assert "nothing was sent" in str(caught.value) and refusal(url, None) is not None
+    assert "nothing was sent" in str(caught.value) and refusal(url) is not None
 
 
 @pytest.mark.parametrize("url", ["https://testnet.binance.vision", "https://demo-api.binance.com/",
                                  "http://127.0.0.1:8080"])
 def test_test_environments_pass_the_guard(url: str) -> None:
-    assert refusal(url, None) is None
+    assert refusal(url) is None
     BinanceTestnetClient(BinanceConfig(base_url=url))
 
 
@@ -310,3 +311,25 @@ def test_no_secret_in_repr_log_or_error(client: BinanceTestnetClient, sim: Simul
     assert "signature=<redacted>" in caplog.text  # urllib3 logs GET URLs, query and all
     assert all(secret not in text and key not in text and not re.search("signature=[0-9a-f]{64}", text)
                for text in shown)
+
+
+def test_the_venue_package_builds_a_client_for_a_config_block(monkeypatch: pytest.MonkeyPatch,
+                                                              fake_time: FakeTime) -> None:
+    import pytest_peak_testnet.exchange.binance as venue
+    from pytest_peak_testnet.exchange.binance.signing import KeysError
+
+    monkeypatch.delenv("BINANCE_TESTNET_API_KEY", raising=False)
+    monkeypatch.delenv("BINANCE_TESTNET_API_SECRET", raising=False)
+    with pytest.raises(KeysError, match=r"^BINANCE_TESTNET_API_KEY and BINANCE_TESTNET_API_SECRET: not set"):
+        venue.credentials_from_env(BinanceConfig())
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", "k e y")
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", "s3cret")
+    with pytest.raises(KeysError, match=r"^BINANCE_TESTNET_API_KEY: expected printable ASCII") as caught:
+        venue.credentials_from_env(BinanceConfig())
+    assert "k e y" not in str(caught.value)
+    assert repr(venue.replay_credentials()).startswith("HmacKeys(<redacted")
+    with venue.simulator(seed=2) as sim:
+        client = venue.build_client("binance_demo", BinanceConfig(), base_url=sim.url, credentials=sim.credentials(),
+                                    transport=None, sleep=fake_time.sleep, monotonic=fake_time.monotonic)
+        assert (client.venue, client.validate_only) == ("binance_demo", False)
+        assert client.balances()["USDT"] == Decimal("10000")

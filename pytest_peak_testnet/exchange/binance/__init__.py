@@ -1,11 +1,11 @@
 """Binance spot's test environments (Spot Testnet, Demo Mode): its client, wire format,
 filters, error codes and keys, and the factory every venue package exposes to
 ``exchange.venues`` (``build_client``, ``credentials_from_env``, ``replay_credentials``,
-``refusal``, ``simulator``).
+``simulator``).
 
 Unlike Kraken, Binance has environments where orders fill without real money, so orders
-are placed by default and the guard is the host: only the Spot Testnet, Demo Mode and a
-simulator on loopback are served (``environments``).
+are placed by default and the guard is the host: the client serves only the Spot
+Testnet, Demo Mode and a simulator on loopback (``environments``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 from .client import BinanceTestnetClient
-from .environments import refusal as _host_refusal
 from .signing import HmacKeys
 
 #: Well-formed keys that sign nothing real: a replay sends no request anywhere.
 REPLAY_KEY = "replay-without-credentials"
 REPLAY_SECRET = "replay-without-credentials-secret"
 
-__all__ = ["BinanceTestnetClient", "HmacKeys", "build_client", "credentials_from_env", "refusal",
-           "replay_credentials", "simulator"]
+__all__ = ["BinanceTestnetClient", "HmacKeys", "build_client", "credentials_from_env", "replay_credentials",
+           "simulator"]
 
 
 def build_client(name: str, config: Any, *, base_url: str, credentials: Any, transport: Any,
@@ -39,11 +38,6 @@ def credentials_from_env(config: Any) -> HmacKeys:
 
 def replay_credentials() -> HmacKeys:
     return HmacKeys(REPLAY_KEY, REPLAY_SECRET)
-
-
-def refusal(base_url: str, config: Any) -> str | None:
-    """None for the Spot Testnet, Demo Mode or loopback; else why not, in one line."""
-    return _host_refusal(base_url)
 
 
 def simulator(**market: Any) -> Any:

@@ -37,7 +37,3 @@ class BinanceConfig:
     def problems(self) -> Iterator[tuple[str, str]]:
         if not 0 < self.recv_window <= MAX_RECV_WINDOW:
             yield "recv_window", f"expected 1 to {MAX_RECV_WINDOW} ms (Binance's limit), found {self.recv_window}"
-        if self.timeout_seconds <= 0:
-            yield "timeout_seconds", f"expected a positive number, found {self.timeout_seconds}"
-        if self.max_retries < 0:
-            yield "max_retries", f"expected 0 or more, found {self.max_retries}"
