@@ -199,6 +199,12 @@ def test_thin_book_partly_fills_a_market_order_and_expires_the_rest(client: Bina
     assert crossing.status == "partially_filled" and crossing.order_id in client.open_orders(BTC)
 
 
+def test_the_default_book_is_thin_as_the_spot_testnets(client: BinanceTestnetClient) -> None:
+    """0.01 BTC at each of 5 levels: a 0.06 BTC market order takes 0.05 and expires."""
+    ack = client.place_order(BTC, "buy", "market", Decimal("0.06"))
+    assert ack.status == "expired" and sum(f.quantity for f in ack.fills) == Decimal("0.05")
+
+
 def test_a_lost_order_answer_is_never_resent_and_found_by_client_order_id(client: BinanceTestnetClient,
                                                                          sim: Simulator, fake_time: FakeTime) -> None:
     client.instrument(BTC)

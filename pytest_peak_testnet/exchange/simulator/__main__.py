@@ -25,8 +25,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="simulated seconds per wall second; 0 (default) moves only on POST /_sim/advance")
     parser.add_argument("--start-time", type=float, default=DEFAULT_START_TIME, help="simulated unix time at start")
     parser.add_argument("--tier", choices=sorted(TIERS), help="enforce Kraken's rate counter for this tier")
-    parser.add_argument("--book-depth", help="Binance: base asset per price level (default: a book deep enough "
-                                             "for any order); a thin book lets market orders partly fill and expire")
+    parser.add_argument("--book-depth", help="Binance: base asset per price level (default: each symbol's own, "
+                                             "0.01 BTC or 0.2 ETH); a market order larger than the book expires "
+                                             "with what filled")
     args = parser.parse_args(argv)
     if args.venue == "binance" and args.tier:
         parser.error("--tier is Kraken's rate counter; the Binance simulator counts request weight")

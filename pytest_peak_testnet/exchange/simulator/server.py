@@ -76,8 +76,8 @@ class Simulator:
                  balances: dict[str, Any] | None = None, tier: str | None = None, history: Sequence[Any] = (),
                  book_depth: Any = None, book_levels: int = 5, weight_limit: int = DEFAULT_WEIGHT_LIMIT) -> None:
         """``history``: ``kraken.csvhistory.History`` objects, each replacing its pair's random walk
-        (Kraken only). Binance only: ``book_depth`` (base asset per price level; None: a book
-        deep enough for any order), ``book_levels`` (levels per side), ``weight_limit``
+        (Kraken only). Binance only: ``book_depth`` (base asset per price level; None: each
+        symbol's own thin book), ``book_levels`` (levels per side), ``weight_limit``
         (request weight per simulated minute before 429s)."""
         if venue not in VENUES:
             raise ValueError(f"venue must be one of {', '.join(VENUES)}, found {venue!r}")

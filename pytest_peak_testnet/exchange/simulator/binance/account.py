@@ -111,7 +111,8 @@ class Order:
 
 
 class Account:
-    """``depth``/``levels``: the book each side shows (``matching.sweep``)."""
+    """``depth``/``levels``: the book each side shows (``matching.sweep``); ``depth`` None
+    is each symbol's own (``SimSymbol.book_depth``)."""
 
     def __init__(self, market: Market, balances: Mapping[str, Decimal | str | float] | None = None,
                  depth: Decimal | None = None, levels: int = 5) -> None:
@@ -123,6 +124,9 @@ class Account:
         self.trades: list[Trade] = []
         self._next_order = 1
         self._next_trade = 1
+
+    def depth_of(self, symbol: SimSymbol) -> Decimal:
+        return self.depth if self.depth is not None else symbol.book_depth
 
     def open_orders(self) -> Iterator[Order]:
         return (order for order in self.orders.values() if order.status in OPEN)
@@ -151,7 +155,7 @@ class Account:
         now_ms = int(now * 1000)
         bid, ask = self.book(symbol, now)
         touch = ask if side == "BUY" else bid
-        fills = sweep(side.lower(), touch, symbol.tick_size, quantity, self.depth, self.levels,
+        fills = sweep(side.lower(), touch, symbol.tick_size, quantity, self.depth_of(symbol), self.levels,
                       limit if kind == "LIMIT" else None)
         filled = sum((taken for _, taken in fills), Decimal(0))
         if side == "BUY":

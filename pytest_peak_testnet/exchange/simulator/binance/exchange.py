@@ -207,7 +207,7 @@ class BinanceExchange:
     def _book_ticker(self, form: Form, now: float) -> dict[str, Any]:
         symbol = find_symbol(form.get("symbol"))
         bid, ask = self.market.book(symbol, now)
-        depth = amount(self.account.depth) if self.account.depth is not None else amount(1000)
+        depth = amount(self.account.depth_of(symbol))
         return {"symbol": symbol.pair_id, "bidPrice": amount(bid), "bidQty": depth, "askPrice": amount(ask),
                 "askQty": depth}
 

@@ -34,6 +34,9 @@ class SimSymbol:
     start_price: float
     daily_volatility: float
     minute_volume: float
+    #: Base asset offered at each price level of the simulated book: thin, as on the Spot
+    #: Testnet, so a large market order partly fills and expires.
+    book_depth: Decimal
     percent_up: Decimal = Decimal(5)
     percent_down: Decimal = Decimal("0.2")
 
@@ -92,11 +95,11 @@ SYMBOLS: dict[str, SimSymbol] = {
         SimSymbol("BTCUSDT", "BTC", "USDT", tick_size=Decimal("0.01"), pair_decimals=2, step_size=Decimal("0.00001"),
                   min_qty=Decimal("0.00001"), max_qty=Decimal("9000"), market_max_qty=Decimal("100"),
                   min_notional=Decimal("5"), max_notional=Decimal("9000000"), start_price=42_300.0,
-                  daily_volatility=0.03, minute_volume=2.0),
+                  daily_volatility=0.03, minute_volume=2.0, book_depth=Decimal("0.01")),
         SimSymbol("ETHUSDT", "ETH", "USDT", tick_size=Decimal("0.01"), pair_decimals=2, step_size=Decimal("0.0001"),
                   min_qty=Decimal("0.0001"), max_qty=Decimal("9000"), market_max_qty=Decimal("2000"),
                   min_notional=Decimal("5"), max_notional=Decimal("9000000"), start_price=2_280.0,
-                  daily_volatility=0.04, minute_volume=15.0),
+                  daily_volatility=0.04, minute_volume=15.0, book_depth=Decimal("0.2")),
     )
 }
 
