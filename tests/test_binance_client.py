@@ -222,6 +222,22 @@ def test_a_lost_order_answer_is_never_resent_and_found_by_client_order_id(client
     assert client.find_order(BTC, "lost-2") is None  # the gateway answered; Binance never saw it
 
 
+def test_a_timeout_or_binances_own_unknown_status_on_an_order_is_unknown(make_client: MakeClient,
+                                                                         sim: Simulator) -> None:
+    client = make_client(timeout_seconds=0.3)
+    client.instrument(BTC)
+    sim.faults.delay(1.0, method="POST /api/v3/order")  # placed, but the answer comes too late
+    with pytest.raises(OrderStatusUnknown, match=r"no answer within 0\.3 s") as caught:
+        client.place_order(BTC, "sell", "market", Decimal("0.001"), client_order_id="slow-1")
+    found = client.find_order(BTC, caught.value.client_order_id)
+    assert found is not None and found.status == "filled"
+    sim.faults.answer(400, error_body(-1007, "Timeout waiting for response from backend server. Send status "
+                                             "unknown; execution status unknown."), method="POST /api/v3/order")
+    with pytest.raises(OrderStatusUnknown, match="-1007"):
+        client.place_order(BTC, "sell", "market", Decimal("0.001"), client_order_id="slow-2")
+    assert len(sim.exchange.account.orders) == 1  # neither was sent twice
+
+
 def test_a_5xx_on_a_read_is_retried_with_backoff(client: BinanceTestnetClient, sim: Simulator,
                                                  fake_time: FakeTime) -> None:
     sim.faults.http_error(502, times=2, method="/api/v3/account")
