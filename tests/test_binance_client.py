@@ -355,3 +355,20 @@ def test_the_venue_package_builds_a_client_for_a_config_block(monkeypatch: pytes
                                     transport=None, sleep=fake_time.sleep, monotonic=fake_time.monotonic)
         assert (client.venue, client.validate_only) == ("binance_demo", False)
         assert client.balances()["USDT"] == Decimal("10000")
+
+
+def test_a_recording_on_the_simulators_clock_keeps_its_timestamps_in_the_window(
+        sim: Simulator, caplog: pytest.LogCaptureFixture) -> None:
+    """As a --testnet-simulator recording runs it: waiting advances the simulator's clock,
+    and the client's timestamps move with it, so an hour of waits needs no re-sync."""
+    from pytest_peak_testnet.exchange.clock import SimulatorClock
+
+    clock = SimulatorClock(sim.url)
+    client = BinanceTestnetClient(sim.config(), keys=sim.credentials(), sleep=clock.sleep,
+                                  monotonic=clock.monotonic)
+    caplog.set_level(logging.INFO)
+    for _ in range(60):
+        client.balances()
+        clock.sleep(60)
+    assert sim.clock.now() == 1704067200 + 3600
+    assert "-1021" not in caplog.text
