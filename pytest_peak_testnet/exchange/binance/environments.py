@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-TEST_HOSTS = frozenset({"testnet.binance.vision", "demo-api.binance.com"})
+from .config import DEMO, SPOT_TESTNET
+
+TEST_HOSTS = frozenset(urlsplit(url).hostname for url in (SPOT_TESTNET, DEMO))
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PRODUCTION_HOSTS = frozenset({"api.binance.com", "api-gcp.binance.com", "api1.binance.com", "api2.binance.com",
                               "api3.binance.com", "api4.binance.com"})
@@ -23,5 +25,5 @@ def refusal(base_url: str) -> str | None:
     if host in TEST_HOSTS or host in LOOPBACK_HOSTS:
         return None
     what = "Binance's production API (real funds)" if host in PRODUCTION_HOSTS else "not a Binance test environment"
-    return (f"base_url {base_url!r} is {what}; expected https://testnet.binance.vision (Spot Testnet), "
-            "https://demo-api.binance.com (Demo Mode) or a simulator on 127.0.0.1")
+    return (f"base_url {base_url!r} is {what}; expected {SPOT_TESTNET} (Spot Testnet), {DEMO} (Demo Mode) "
+            "or a simulator on 127.0.0.1")

@@ -96,10 +96,7 @@ def parse_klines(rows: Sequence[Sequence[Any]], reached_now: bool, since: int | 
     row is closed but the last is held back, since it may have been the one under way, and
     the next poll asks again from the one before it."""
     candles = [candle(row) for row in rows]
-    if reached_now:
-        closed, current = candles[:-1], (candles[-1] if candles else None)
-    else:
-        closed, current = candles[:-1], None
+    closed, current = candles[:-1], (candles[-1] if reached_now and candles else None)
     if newest is not None:
         closed = closed[-newest:] if newest else []
     last = closed[-1].time if closed else (since if since is not None else 0)

@@ -23,7 +23,7 @@ from typing import Any
 from ..market import MINUTE, Market
 from ..matching import sweep
 from .symbols import SimSymbol
-from .wire import INSUFFICIENT_BALANCE, Refusal, amount
+from .wire import INSUFFICIENT_BALANCE, UNKNOWN_ORDER, Refusal, amount
 
 COMMISSION = Decimal("0.001")
 #: Binance's commission precision (8 decimals): a fee is rounded to it.
@@ -202,7 +202,7 @@ class Account:
 
     def cancel(self, order: Order, now: float) -> None:
         if order.status not in OPEN:
-            raise Refusal(-2011, "Unknown order sent.")
+            raise Refusal(-2011, UNKNOWN_ORDER)
         order.status, order.update_ms = "CANCELED", int(now * 1000)
 
     def _fill(self, order: Order, price: Decimal, quantity: Decimal, maker: bool, now_ms: int) -> None:

@@ -29,7 +29,7 @@ from ..clock import SimClock
 from ..market import MINUTE, Market
 from .account import Account, Order
 from .symbols import SYMBOLS, SimSymbol, find_symbol
-from .wire import Refusal, amount, encode, error_body, missing
+from .wire import UNKNOWN_ORDER, Refusal, amount, encode, error_body, missing
 
 #: Binance's ``interval`` -> minutes.
 INTERVALS: Mapping[str, int] = {
@@ -124,7 +124,7 @@ class BinanceExchange:
                     self.account.settle(now)
                 return 200, encode(handler(form, now)), counted
             except Refusal as refusal:
-                return refusal.status, error_body(refusal.code, refusal.msg), counted + refusal.headers
+                return refusal.status, error_body(refusal.code, refusal.msg), counted
 
     def _authenticate(self, query: str, body: str, form: Form, headers: Message, now: float) -> None:
         key = headers.get("X-MBX-APIKEY")
@@ -266,7 +266,7 @@ class BinanceExchange:
         try:
             order = self._order(form)
         except Refusal as refusal:
-            raise Refusal(-2011, "Unknown order sent.") if refusal.code == -2013 else refusal from None
+            raise Refusal(-2011, UNKNOWN_ORDER) if refusal.code == -2013 else refusal from None
         self.account.cancel(order, now)
         return order.canceled(form.get("newClientOrderId") or f"cancel{order.order_id}")
 

@@ -11,12 +11,11 @@ from typing import Any
 class Refusal(Exception):
     """A request Binance refuses: its HTTP status and its error body."""
 
-    def __init__(self, code: int, msg: str, status: int = 400, headers: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400) -> None:
         super().__init__(f"{code} {msg}")
         self.code = code
         self.msg = msg
         self.status = status
-        self.headers = headers
 
 
 def encode(payload: Any) -> bytes:
