@@ -34,7 +34,6 @@ from pytest_peak_testnet.exchange.errors import (
     RateLimitExceeded,
 )
 from pytest_peak_testnet.exchange.simulator import Simulator
-from pytest_peak_testnet.exchange.simulator.binance.wire import error_body
 
 MakeClient = Callable[..., BinanceTestnetClient]
 BTC = "BTC/USDT"
@@ -231,8 +230,8 @@ def test_a_timeout_or_binances_own_unknown_status_on_an_order_is_unknown(make_cl
         client.place_order(BTC, "sell", "market", Decimal("0.001"), client_order_id="slow-1")
     found = client.find_order(BTC, caught.value.client_order_id)
     assert found is not None and found.status == "filled"
-    sim.faults.answer(400, error_body(-1007, "Timeout waiting for response from backend server. Send status "
-                                             "unknown; execution status unknown."), method="POST /api/v3/order")
+    sim.faults.binance_error(-1007, "Timeout waiting for response from backend server. Send status unknown; "
+                                    "execution status unknown.", method="POST /api/v3/order")
     with pytest.raises(OrderStatusUnknown, match="-1007"):
         client.place_order(BTC, "sell", "market", Decimal("0.001"), client_order_id="slow-2")
     assert len(sim.exchange.account.orders) == 1  # neither was sent twice
@@ -250,8 +249,7 @@ def test_a_5xx_on_a_read_is_retried_with_backoff(client: BinanceTestnetClient, s
 
 def test_429_waits_for_retry_after(client: BinanceTestnetClient, sim: Simulator, fake_time: FakeTime) -> None:
     client.instrument(BTC)
-    sim.faults.answer(429, error_body(-1003, "Too many requests queued."), headers=(("Retry-After", "7"),),
-                      method="POST /api/v3/order")
+    sim.faults.binance_error(-1003, "Too many requests queued.", 429, retry_after=7, method="POST /api/v3/order")
     ack = client.place_order(BTC, "buy", "market", Decimal("0.001"))
     assert ack.status == "filled" and fake_time.sleeps == [7.0]
     assert len(sim.exchange.account.orders) == 1  # refused before the engine, so resent once
@@ -279,8 +277,12 @@ def test_the_weight_header_paces_and_a_real_429_says_how_long(client: BinanceTes
 
 
 def test_418_stops_the_run_in_one_line(client: BinanceTestnetClient, sim: Simulator, fake_time: FakeTime) -> None:
-    sim.faults.answer(418, error_body(-1003, "Way too much request weight used; IP banned until 1704070800000."),
-                      headers=(("Retry-After", "120"),))
+    import requests
+
+    answer = requests.post(f"{sim.url}/_sim/faults", timeout=5, data={  # as a test in another process would
+        "kind": "binance_error", "code": "-1003", "status": "418", "retry_after": "120",
+        "msg": "Way too much request weight used; IP banned until 1704070800000."})
+    assert answer.json() == {"pending": 1}
     with pytest.raises(AccountSuspended) as caught:
         client.server_time()
     assert caught.value.treatment == "fatal" and "\n" not in str(caught.value)

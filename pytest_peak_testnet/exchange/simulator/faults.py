@@ -13,6 +13,7 @@ instead; faults for every method leave the clock alone.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,8 +26,6 @@ GATEWAY_PAGE = b"<html><body><h1>%d</h1>The server is temporarily unable to serv
 TRUNCATED = b'{"error":[],"result":{"unixtime":17'
 #: The ``method`` of a fault on the clock (``POST /_sim/advance``).
 CLOCK = "advance"
-#: Binance's answer to a request past the rate limit.
-BINANCE_RATE_LIMIT = b'{"code":-1003,"msg":"Too many requests queued."}'
 
 
 @dataclass
@@ -81,13 +80,21 @@ class Faults:
         error, e.g. Binance's ``{"code":-1003,...}`` on a 429 with ``Retry-After``."""
         self.add(Fault(method, times, status, body, headers=headers))
 
+    def binance_error(self, code: int, msg: str, status: int = 400, *, retry_after: int | None = None,
+                      times: int = 1, method: str | None = None) -> None:
+        """Answer with Binance's error body, e.g. ``(-1003, "Too many requests queued.", 429,
+        retry_after=7)`` or a 418 ban, instead of the exchange."""
+        headers = (("Retry-After", str(retry_after)),) if retry_after is not None else ()
+        self.answer(status, json.dumps({"code": code, "msg": msg}, separators=(",", ":")).encode(), headers=headers,
+                    times=times, method=method)
+
     def drop(self, *, times: int = 1, method: str | None = None) -> None:
         """Let the exchange handle the request, then close the connection unanswered."""
         self.add(Fault(method, times, drop=True))
 
     def rate_limit(self, *, times: int = 1, method: str | None = None) -> None:
         if self.venue == "binance":
-            self.answer(429, BINANCE_RATE_LIMIT, headers=(("Retry-After", "1"),), times=times, method=method)
+            self.binance_error(-1003, "Too many requests queued.", 429, retry_after=1, times=times, method=method)
         else:
             self.kraken_error("EAPI:Rate limit exceeded", times=times, method=method)
 
@@ -131,5 +138,8 @@ _KINDS: dict[str, Callable[[Faults, Mapping[str, str], int, str | None], None]] 
     "delay": lambda f, form, n, m: f.delay(float(form["seconds"]), times=n, method=m),
     "malformed": lambda f, form, n, m: f.malformed(times=n, method=m),
     "kraken_error": lambda f, form, n, m: f.kraken_error(form["error"], times=n, method=m),
+    "binance_error": lambda f, form, n, m: f.binance_error(
+        int(form["code"]), form["msg"], int(form.get("status", 400)),
+        retry_after=int(form["retry_after"]) if form.get("retry_after") else None, times=n, method=m),
     "rate_limit": lambda f, form, n, m: f.rate_limit(times=n, method=m),
 }

@@ -17,7 +17,8 @@ the simulator (answers are plain JSON, errors are HTTP 400 with ``{"error": "...
 - ``POST /_sim/advance`` form ``seconds=<float>`` -> the clock, as above, after the step
 - ``POST /_sim/faults`` form ``kind=`` one of ``http_error`` (``status``, default 503),
   ``delay`` (``seconds``), ``malformed``, ``kraken_error`` (``error``, e.g.
-  ``EService:Unavailable``), ``rate_limit``, ``drop`` (handle, then close the connection
+  ``EService:Unavailable``), ``binance_error`` (``code``, ``msg``, ``status`` (default 400),
+  ``retry_after``), ``rate_limit``, ``drop`` (handle, then close the connection
   unanswered), ``clear``; each also takes ``times`` (default 1) and ``method`` (a Kraken
   method such as ``AddOrder``, or ``advance`` for the clock; default every Kraken request)
   -> ``{"pending": <faults left>}``. At Binance a fault's ``method`` is ``VERB /api/v3/path``
