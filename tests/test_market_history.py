@@ -14,7 +14,7 @@ import requests
 from conftest import edit, write_profile
 from pytest_peak_testnet.errors import InputError
 from pytest_peak_testnet.exchange.simulator import Simulator
-from pytest_peak_testnet.exchange.simulator.csvhistory import load
+from pytest_peak_testnet.exchange.simulator.kraken.csvhistory import load
 
 #: 2024-05-01 00:00 UTC.
 START = 1_714_521_600

@@ -24,8 +24,8 @@ from pytest_peak_testnet.exchange.simulator import (
     SimClock,
     Simulator,
 )
-from pytest_peak_testnet.exchange.simulator.history import page
-from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
+from pytest_peak_testnet.exchange.simulator.kraken.history import page
+from pytest_peak_testnet.exchange.simulator.kraken.pairs import PAIRS
 
 
 def public(sim: Simulator, method: str, **params: object) -> requests.Response:

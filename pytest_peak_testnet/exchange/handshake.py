@@ -42,7 +42,7 @@ def simulator_version(base_url: str) -> str | None:
         return None
     import requests
 
-    from .kraken.client import environment_session
+    from .transport import environment_session
 
     url = base_url.rstrip("/") + HELLO_PATH
     try:

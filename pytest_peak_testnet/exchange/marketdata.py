@@ -17,8 +17,8 @@ from ..desk.config import TIMEFRAMES
 from ..desk.profiles import Profile
 from ..desk.project import Desk
 from ..errors import InputError, display
-from .simulator.account import DEFAULT_BALANCES
-from .simulator.csvhistory import History, load, stamp
+from .simulator.kraken.account import DEFAULT_BALANCES
+from .simulator.kraken.csvhistory import History, load, stamp
 
 
 @lru_cache(maxsize=8)

@@ -53,7 +53,7 @@ class ReferenceMarket:
     def candles(self, symbol: str, timeframe: str, start: int, end: int) -> list[Candle]:
         """Candles opening from ``start`` to ``end`` (unix seconds), at most ``KLINES_LIMIT``."""
         if self._transport is None:
-            from .kraken.client import environment_session
+            from .transport import environment_session
 
             self._transport = (self._session or environment_session)(self.url)
         params = {"symbol": symbol, "interval": timeframe, "startTime": start * 1000, "endTime": end * 1000,

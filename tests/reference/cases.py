@@ -17,7 +17,7 @@ from pytest_peak_testnet.desk.config import SessionConfig, load_config
 from pytest_peak_testnet.desk.profiles import Profile, load_yaml_profile
 from pytest_peak_testnet.exchange.kraken.adapter import instrument
 from pytest_peak_testnet.exchange.kraken.wire import PairInfo
-from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
+from pytest_peak_testnet.exchange.simulator.kraken.pairs import PAIRS
 from pytest_peak_testnet.trading.market import Candle
 from pytest_peak_testnet.trading.paper import Metrics
 from pytest_peak_testnet.trading.session import backtest

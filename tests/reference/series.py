@@ -17,8 +17,8 @@ from pytest_peak_testnet.desk.config import TIMEFRAMES
 from pytest_peak_testnet.desk.profiles import Profile
 from pytest_peak_testnet.exchange.kraken.wire import parse_ohlc
 from pytest_peak_testnet.exchange.simulator import DEFAULT_START_TIME
-from pytest_peak_testnet.exchange.simulator.market import OHLC_ROWS, Market
-from pytest_peak_testnet.exchange.simulator.pairs import PAIRS
+from pytest_peak_testnet.exchange.simulator.kraken.marketdata import OHLC_ROWS, KrakenMarket
+from pytest_peak_testnet.exchange.simulator.kraken.pairs import PAIRS
 from pytest_peak_testnet.trading.market import Candle
 
 TICK = Decimal("0.1")
@@ -64,7 +64,7 @@ def flat(count: int = 400, price: str = "60000.0") -> list[Candle]:
 def simulated(pair_id: str, count: int, seed: int = 0) -> list[Candle]:
     """``count`` closed 1m candles of the simulator's pair from its start, as its OHLC
     endpoint sends them, paged with ``since`` like a client."""
-    market, pair = Market(seed, list(PAIRS.values())), PAIRS[pair_id]
+    market, pair = KrakenMarket(seed, list(PAIRS.values())), PAIRS[pair_id]
     rows: list[Candle] = []
     since: int | None = None
     while len(rows) < count:

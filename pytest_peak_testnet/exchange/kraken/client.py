@@ -43,14 +43,12 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
-import os
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from ... import __version__
@@ -65,11 +63,10 @@ from ..errors import (
     ExchangeNotAvailable,
     InvalidOrder,
     MissingCredentials,
-    NetworkError,
     OrderStatusUnknown,
     RateLimitExceeded,
-    RequestTimeout,
 )
+from ..transport import Reply, Transient, Transport, environment_session, transport_failure
 from .credentials import Credentials
 from .errors import unwrap
 from .wire import (
@@ -90,8 +87,6 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    import requests
-
     from .orders import OrderInfo, OrderPrice, TradeBalance, TradeInfo
 
 __all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
@@ -129,80 +124,6 @@ def optional_params(**params: Any) -> dict[str, Any]:
     """Kraken's optional arguments: left out when None or False, ``true`` when True."""
     return {name: "true" if value is True else value for name, value in params.items()
             if value is not None and value is not False}
-
-
-class _Transient(Exception):
-    """An attempt failed in a way a retry may cure; ``reached`` says the request may have
-    been acted on, which rules out resending a real order."""
-
-    def __init__(self, error: BaseError, *, reached: bool) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.reached = reached
-
-
-class Reply(Protocol):
-    """What the client reads of an answer (a ``requests.Response`` is one)."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    def json(self) -> Any: ...
-
-
-class Transport(Protocol):
-    """How the client sends (a ``requests.Session`` is one). A transport built on requests
-    fails with requests' exceptions, which the client sorts by the retry rule; any other
-    exception passes through it unchanged."""
-
-    def get(self, url: str, *, params: Mapping[str, Any], headers: dict[str, str], timeout: float) -> Reply: ...
-
-    def post(self, url: str, *, data: str, headers: dict[str, str], timeout: float) -> Reply: ...
-
-
-def _transport_failure(path: str, timeout: float, exc: OSError) -> _Transient | BaseError | None:
-    """What a failure of the transport means under the retry rule; ``None`` for an
-    ``OSError`` that is none of requests' (its exceptions are all OSErrors, and only a
-    transport built on requests, which imported it, raises them)."""
-    if "requests" not in sys.modules:
-        return None
-    import requests
-
-    if isinstance(exc, requests.Timeout):
-        sent = not isinstance(exc, requests.ConnectTimeout)
-        return _Transient(RequestTimeout(f"{path}: no answer within {timeout} s"), reached=sent)
-    if isinstance(exc, requests.ConnectionError):
-        error = NetworkError(f"{path}: connection failed ({type(exc).__name__})")
-        return _Transient(error, reached=not _never_sent(exc))
-    if isinstance(exc, requests.RequestException):
-        return NetworkError(f"{path}: {type(exc).__name__}")
-    return None
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """Refused or unresolvable: the TCP connection never existed, so nothing was sent."""
-    from urllib3.exceptions import NewConnectionError
-
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
-
-
-def environment_session(base_url: str) -> requests.Session:
-    """A session with the environment's proxy and CA bundle settings read once: with
-    ``trust_env`` on, requests reads them again for every request, a quarter of a
-    replayed request's time."""
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    return session
 
 
 class KrakenTestnetClient:
@@ -378,7 +299,7 @@ class KrakenTestnetClient:
         for attempt in itertools.count():
             try:
                 return self._attempt(path, params or {}, private)
-            except _Transient as transient:
+            except Transient as transient:
                 failure = transient
             # Decided outside the except: whatever happens next (a backoff on a clock that
             # fails, say) does not drag this attempt's traceback along.
@@ -408,7 +329,7 @@ class KrakenTestnetClient:
             else:
                 response = self._post_signed(url, path, params, credentials, timeout)
         except OSError as exc:
-            failure = _transport_failure(path, timeout, exc)
+            failure = transport_failure(path, timeout, exc)
             if failure is None:
                 raise
             raise failure from None
@@ -427,21 +348,21 @@ class KrakenTestnetClient:
     def _decode(path: str, response: Reply) -> tuple[Any, tuple[str, ...]]:
         status = response.status_code
         if status == 429:  # shed at Kraken's edge, before the engine
-            raise _Transient(RateLimitExceeded(f"{path}: HTTP 429"), reached=False)
+            raise Transient(RateLimitExceeded(f"{path}: HTTP 429"), reached=False)
         if status >= 500:  # a gateway may give up on a request the engine still handles
-            raise _Transient(ExchangeNotAvailable(f"{path}: HTTP {status}"), reached=True)
+            raise Transient(ExchangeNotAvailable(f"{path}: HTTP {status}"), reached=True)
         if status != 200:
             raise ExchangeError(f"{path}: HTTP {status}")
         try:
             payload = response.json()
         except ValueError:
-            raise _Transient(BadResponse(f"{path}: body is not JSON ({len(response.content)} bytes)"),
+            raise Transient(BadResponse(f"{path}: body is not JSON ({len(response.content)} bytes)"),
                              reached=True) from None
         try:
             return unwrap(payload)
         except BaseError as exc:
             if RETRYABLE_ERRORS.intersection(exc.errors):
-                raise _Transient(exc, reached=False) from None
+                raise Transient(exc, reached=False) from None
             raise
 
     def _credentials(self) -> Credentials:

@@ -1,6 +1,8 @@
-"""A Kraken-compatible exchange simulator on loopback: Kraken spot has no testnet, and tests
-must not need the network. See ``server`` for the endpoints, ``clock`` for time control,
-``faults`` for failures on demand."""
+"""An exchange simulator on loopback, so tests and recordings need no network: a
+venue-neutral core (``market``: the price path; ``matching``: a taker against a book of
+limited depth; ``clock``; ``faults``; ``server``: HTTP and the ``/_sim/`` control
+endpoints) under one wire front-end per venue, ``kraken`` (the default) and ``binance``
+(``Simulator(venue="binance")``)."""
 
 from __future__ import annotations
 

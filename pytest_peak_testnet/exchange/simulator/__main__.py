@@ -1,4 +1,5 @@
-"""``python -m pytest_peak_testnet.simulator [--port N] [--seed N] [--speed X]``: serve until Ctrl-C.
+"""``python -m pytest_peak_testnet.simulator [--venue kraken|binance] [--port N] [--seed N] [--speed X]``:
+serve until Ctrl-C.
 
 The first line printed is the URL alone, so a script can read it and point a client there.
 """
@@ -10,21 +11,29 @@ import threading
 from collections.abc import Sequence
 
 from .clock import DEFAULT_START_TIME
-from .exchange import TIERS
-from .server import Simulator
+from .kraken.exchange import TIERS
+from .server import VENUES, Simulator
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pytest_peak_testnet.simulator",
-                                     description="A Kraken-compatible exchange simulator on 127.0.0.1.")
+                                     description="An exchange simulator on 127.0.0.1 (Kraken's or Binance's wire format).")
+    parser.add_argument("--venue", choices=VENUES, default="kraken", help="wire format to speak (default kraken)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the price paths and txids (default 0)")
     parser.add_argument("--speed", type=float, default=0.0,
                         help="simulated seconds per wall second; 0 (default) moves only on POST /_sim/advance")
     parser.add_argument("--start-time", type=float, default=DEFAULT_START_TIME, help="simulated unix time at start")
     parser.add_argument("--tier", choices=sorted(TIERS), help="enforce Kraken's rate counter for this tier")
+    parser.add_argument("--book-depth", help="Binance: base asset per price level (default: each symbol's own, "
+                                             "0.01 BTC or 0.2 ETH); a market order larger than the book expires "
+                                             "with what filled")
     args = parser.parse_args(argv)
-    sim = Simulator(seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port, tier=args.tier)
+    if args.venue == "binance" and args.tier:
+        parser.error("--tier is Kraken's rate counter; the Binance simulator counts request weight")
+    extra = {"book_depth": args.book_depth} if args.venue == "binance" else {"tier": args.tier}
+    sim = Simulator(venue=args.venue, seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port,
+                    **extra)
     try:
         sim.start()
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""A deterministic price path per pair and the Ticker and OHLC answers built from it.
+"""A deterministic price path per pair, whatever the venue (the core of the simulator).
 
 Every number is a pure function of (seed, pair, time), so the same seed and the same clock
 steps give byte-identical answers. The path has two levels: one log-price anchor per UTC
@@ -16,27 +16,45 @@ import random
 import threading
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
-
-from .pairs import SimPair
-from .wire import Reject
+from typing import Any, Protocol, TypeVar
 
 MINUTE = 60
 DAY = 86_400
 #: 2024-01-01, where each pair's walk starts at its ``start_price``.
 ORIGIN_DAY = 19_723
-#: Kraken's OHLC intervals in minutes that divide a UTC day (10080 and 21600 are not simulated).
-INTERVALS = (1, 5, 15, 30, 60, 240, 1440)
-#: Kraken returns at most this many OHLC rows, the open candle included.
-OHLC_ROWS = 720
 #: Bounds on cached days and aggregated candles: enough for any OHLC window, small in memory.
 CACHED_DAYS = 8
 CACHED_CANDLES = 8_192
 
 K = TypeVar("K")
 V = TypeVar("V")
-#: ``(time, open, high, low, close, vwap, volume, count)``: Kraken's OHLC row order.
+#: ``(time, open, high, low, close, vwap, volume, count)``: one candle.
 Bar = tuple[int, float, float, float, float, float, float, int]
+
+
+class Priced(Protocol):
+    """What the price path needs of a market, whatever the venue calls it: Kraken's pairs
+    (``pairs.SimPair``) and Binance's symbols (``binance.symbols.SimSymbol``)."""
+
+    @property
+    def pair_id(self) -> str: ...
+
+    @property
+    def pair_decimals(self) -> int: ...
+
+    @property
+    def tick_size(self) -> Decimal | None: ...
+
+    @property
+    def start_price(self) -> float: ...
+
+    @property
+    def daily_volatility(self) -> float: ...
+
+    @property
+    def minute_volume(self) -> float: ...
+
+    def price(self, value: Decimal | float) -> str: ...
 
 
 def aggregate(bars: Sequence[Bar], start: int) -> Bar:
@@ -64,7 +82,7 @@ def _remember(cache: dict[K, V], key: K, value: V, limit: int) -> V:
 class PricePath:
     """One pair's minute bars, generated a day at a time and cached."""
 
-    def __init__(self, seed: int, pair: SimPair) -> None:
+    def __init__(self, seed: int, pair: Priced) -> None:
         self.pair = pair
         self._key = f"{seed}:{pair.pair_id}"
         self._sigma = pair.daily_volatility / math.sqrt(DAY // MINUTE)
@@ -130,54 +148,23 @@ class PricePath:
 
 
 class Market:
-    """Ticker and OHLC for every pair, on one seed; a pair with recorded history
-    (``csvhistory.History``) follows that instead of its random walk."""
+    """The price path of every pair, on one seed, and the touch of its book; a pair with
+    recorded history (``kraken.csvhistory.History``) follows that instead of its random
+    walk. Each venue's front-end writes its own ticker and candles from it."""
 
-    def __init__(self, seed: int, pairs: Sequence[SimPair], history: Sequence[Any] = ()) -> None:
+    def __init__(self, seed: int, pairs: Sequence[Priced], history: Sequence[Any] = ()) -> None:
         self._paths: dict[str, Any] = {pair.pair_id: PricePath(seed, pair) for pair in pairs}
         self._paths.update({recorded.pair.pair_id: recorded for recorded in history})
 
-    def path(self, pair: SimPair) -> PricePath:
+    def path(self, pair: Priced) -> PricePath:
         return self._paths[pair.pair_id]  # type: ignore[no-any-return]
 
-    def last(self, pair: SimPair, now: float) -> Decimal:
+    def last(self, pair: Priced, now: float) -> Decimal:
         return Decimal(pair.price(self.path(pair).window(now, now)[4]))
 
-    def book(self, pair: SimPair, now: float) -> tuple[Decimal, Decimal]:
+    def book(self, pair: Priced, now: float) -> tuple[Decimal, Decimal]:
         """``(bid, ask)`` on the tick grid around the last price, about one basis point apart."""
         last = self.last(pair, now)
         tick = pair.tick_size or Decimal(1).scaleb(-pair.pair_decimals)
         half = max(tick, (last * Decimal("0.00005") / tick).to_integral_value() * tick)
         return last - half, last + half
-
-    def ticker(self, pair: SimPair, now: float) -> dict[str, Any]:
-        path, price = self.path(pair), pair.price
-        today, day = path.window(now // DAY * DAY, now), path.window(now - DAY, now)
-        bid, ask = self.book(pair, now)
-        return {
-            "a": [price(ask), "1", "1.000"], "b": [price(bid), "1", "1.000"],
-            "c": [price(day[4]), "0.01000000"],
-            "v": [f"{today[6]:.8f}", f"{day[6]:.8f}"], "p": [price(today[5]), price(day[5])],
-            "t": [today[7], day[7]], "l": [price(today[3]), price(day[3])], "h": [price(today[2]), price(day[2])],
-            "o": price(today[1]),
-        }
-
-    def ohlc(self, pair: SimPair, interval: int, since: int | None, now: float) -> dict[str, Any]:
-        """Rows after ``since`` within the newest 720, the open candle always last; ``last``
-        is the newest closed candle's time, the ``since`` for the next poll."""
-        if interval not in INTERVALS:
-            raise Reject("EGeneral:Invalid arguments:interval")
-        span = interval * MINUTE
-        current = int(now) // span * span
-        first = current - (OHLC_ROWS - 1) * span
-        if since is not None:
-            first = max(first, (since // span + 1) * span)
-        path = self.path(pair)
-        rows = [row for row in (path.closed(start, span) for start in range(first, current, span)) if row is not None]
-        rows.append(path.window(current, now))
-        return {pair.pair_id: [self._row(pair, row) for row in rows], "last": current - span}
-
-    @staticmethod
-    def _row(pair: SimPair, bar: Bar) -> list[Any]:
-        time_, open_, high, low, close, vwap, volume, count = bar
-        return [time_, *(pair.price(value) for value in (open_, high, low, close, vwap)), f"{volume:.8f}", count]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..kraken.wire import PairInfo
+from ...kraken.wire import PairInfo
 from .wire import Reject
 
 #: Kraken's volume-tiered fee tables in percent (taker, maker), as AssetPairs lists them.

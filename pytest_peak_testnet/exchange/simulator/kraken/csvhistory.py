@@ -22,8 +22,9 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ...errors import InputError
-from .market import INTERVALS, MINUTE, Bar, aggregate
+from ....errors import InputError
+from ..market import MINUTE, Bar, aggregate
+from .marketdata import INTERVALS
 from .pairs import PAIRS, SimPair, find_pair
 from .wire import Reject
 

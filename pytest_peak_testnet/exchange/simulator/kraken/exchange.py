@@ -16,11 +16,11 @@ from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 
-from ..kraken.wire import sign
+from ...kraken.wire import sign
+from ..clock import SimClock
 from .account import Account, Order, entries
-from .clock import SimClock
 from .history import page
-from .market import Market
+from .marketdata import KrakenMarket
 from .pairs import PAIRS, SimPair, describe, find_pair, find_pairs
 from .wire import Reject, failure, success
 
@@ -105,7 +105,7 @@ class Exchange:
                  balances: Mapping[str, Decimal | str | float] | None = None, tier: str | None = None,
                  history: Sequence[Any] = ()) -> None:
         self.clock = clock
-        self.market = Market(seed, list(PAIRS.values()), history)
+        self.market = KrakenMarket(seed, list(PAIRS.values()), history)
         self.account = Account(seed, self.market, balances)
         self.api_key = api_key
         self.api_secret = api_secret

@@ -1,7 +1,8 @@
 """One simulated account: balances, orders and trades that stay consistent with each other.
 
-Market orders fill at once at the book (buy at the ask, sell at the bid) with the taker fee.
-A limit order that crosses the book fills at once the same way; otherwise it rests, holding
+Market orders fill at once at the book (buy at the ask, sell at the bid) with the taker fee:
+the core's ``matching.sweep`` on a book deep enough for any order. A limit order that
+crosses the book fills at once the same way; otherwise it rests, holding
 its funds, and fills at its limit price (maker fee) when a later minute's low (buy) or high
 (sell) reaches it. Resting orders are checked lazily, at each private request, so the
 outcome depends only on the clock, never on when the server happened to look. Every fill is
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .market import MINUTE, Market
+from ..market import MINUTE, Market
+from ..matching import sweep
 from .pairs import ASSET_DECIMALS, MAKER_FEE, PAIRS, TAKER_FEE, SimPair, describe
 from .wire import Reject
 
@@ -146,7 +148,8 @@ class Account:
         self.orders[order.txid] = order
         bid, ask = self.market.book(pair, now)
         touch = ask if side == "buy" else bid
-        if ordertype == "market" or (touch <= limit if side == "buy" else touch >= limit):
+        # Kraken's simulated book is deep: a taker fills whole at the touch, or rests.
+        if sweep(side, touch, pair.tick_size or Decimal(0), volume, None, 1, limit if ordertype == "limit" else None):
             self._fill(order, touch, False, now)
         return order
 
