@@ -446,6 +446,11 @@ def _decode(path: Path, day: date, text: str) -> DayUsage:
                     setattr(run, key, money(getattr(run, key)))
                 except InvalidOperation:
                     raise bad(f"run_log[{i}].{key} is {getattr(run, key)!r}, not an amount") from None
+        for key in ("planned_notional", "actual_notional", "planned_trades", "actual_trades"):
+            figure = getattr(run, key)
+            if figure is not None and not (Decimal(figure).is_finite() and figure >= 0):
+                # a negative spend would hand budget back, an infinite one would wipe it out
+                raise bad(f"run_log[{i}].{key} is {raw[key]!r}, not a count or amount of 0 or more")
         runs.append(run)
     usage = DayUsage(day, runs)
     try:
