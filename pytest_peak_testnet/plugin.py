@@ -118,6 +118,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .errors import InputError
     from .gcpause import gc_paused
+    from .interrupts import sigterm_as_interrupt
+
+    config.add_cleanup(sigterm_as_interrupt())  # settle and report, as after Ctrl-C
 
     with gc_paused():  # the desk's modules and profiles: see gcpause
         from .desk.project import open_desk

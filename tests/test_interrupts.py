@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from servers import plain_server
 
-from conftest import write_profile
+from conftest import edit, ledger_runs, run_events, write_profile
+from pytest_peak_testnet.desk.locking import exclusive
+from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
 
 #: Strategies a run's conftest can pick to be interrupted, or to run out of disk, mid-session.
 STRATEGIES = """
-import os, resource, signal
+import json, os, resource, signal, subprocess
 from pytest_peak_testnet.strategies import Strategy
 
 class Interrupt(Strategy):
-    '''Sends this process PEAK_SIGNAL at candle PEAK_AT (the user's Ctrl-C, a CI cancel).'''
+    '''Sends this process PEAK_SIGNAL at candle PEAK_AT, warm-up included (a Ctrl-C, a CI cancel).'''
     name = "interrupt"
     def on_candle(self, candle):
         self.seen = getattr(self, "seen", 0) + 1
@@ -33,8 +42,19 @@ class FillTheDisk(Strategy):
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
         return None
 
+class RestartTheLedger(Interrupt):
+    '''At candle PEAK_AT, runs PEAK_RESTART (a JSON command) in PEAK_RESTART_DIR.'''
+    name = "restart_the_ledger"
+    def on_candle(self, candle):
+        if getattr(self, "seen", 0) + 1 == int(os.environ["PEAK_AT"]):
+            subprocess.run(json.loads(os.environ["PEAK_RESTART"]), cwd=os.environ["PEAK_RESTART_DIR"], check=True,
+                           capture_output=True)
+            self.seen = getattr(self, "seen", 0) + 1
+            return "buy" if self.seen % 2 else "sell"
+        return super().on_candle(candle)
+
 def pytest_peak_testnet_strategies():
-    return [Interrupt, FillTheDisk]
+    return [Interrupt, FillTheDisk, RestartTheLedger]
 """
 
 
@@ -75,3 +95,186 @@ def test_a_recording_that_runs_out_of_disk_leaves_the_old_cassette_intact(projec
     result.stdout.fnmatch_lines(["*File too large*"])
     assert path.read_bytes() == good
     assert sorted(p.name for p in path.parent.iterdir()) == ["rec.baseline.yaml", "rec.json"]
+
+
+@pytest.fixture
+def live(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of an exchange (to the plugin: a simulator behind a plain forwarder) whose
+    clock runs 600 times wall time; polled every 0.1 s, a 20-minute run takes about 2 s.
+    The project has the interrupting strategies and a profile ``live`` that trades on every candle."""
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", DEFAULT_API_SECRET)
+    edit(project.path / "config" / "config.toml", "poll_interval_seconds = 60.0", "poll_interval_seconds = 0.1")
+    project.makeconftest(STRATEGIES)
+    write_profile(project, "live", strategy="interrupt", duration_minutes=20, max_notional=900.0, max_trades=20)
+    with Simulator(speed=600) as sim, plain_server(sim.url) as url:
+        yield url
+
+
+def _accepted(project: pytest.Pytester) -> int:
+    """Orders the exchange accepted, as the run log tells it."""
+    return sum(1 for outcome in run_events(project, "order_outcome") if outcome["status"] in ("validated", "placed"))
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_mid_run_settles_what_was_accepted_and_reports(project: pytest.Pytester, live: str,
+                                                                 monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("PEAK_SIGNAL", name)
+    monkeypatch.setenv("PEAK_AT", "58")  # 50 warm-up candles, then 8 of the run
+    result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
+                                          "--testnet-base-url", live, timeout=120)
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # not 143: the session ended as after Ctrl-C
+    [run] = ledger_runs(project.path)
+    assert (run["mode"], run["status"], run["outcome"]) == ("live", "settled", "interrupted")
+    assert run["actual_trades"] == _accepted(project) >= 4
+
+
+def test_the_previous_sigterm_handler_is_back_after_the_session(project: pytest.Pytester) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    project.runpytest("--testnet-budget")
+    project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run")
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_killed_runs_accepted_orders_are_counted_when_its_reservation_is_released(
+        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEAK_SIGNAL", "SIGKILL")
+    monkeypatch.setenv("PEAK_AT", "58")  # 50 warm-up candles, then 8 of the run
+    result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
+                                          "--testnet-base-url", live, timeout=120)
+    assert result.ret == -signal.SIGKILL
+    accepted = _accepted(project)
+    notional = sum(float(str(r["notional"])) for r in run_events(project, "order_request"))
+    assert accepted >= 4
+    budget = project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines([f"  used       notional {notional:>12.2f}   trades {accepted:>5}   runs 1",
+                                 f"  abandoned  notional       900.00   trades    20   run * (live, started *) released, "
+                                 f"abandoned: process * is gone; {accepted} accepted orders (*) counted from "
+                                 "*events.jsonl"])
+    [run] = ledger_runs(project.path)
+    assert (run["status"], run["actual_trades"]) == ("abandoned", accepted)
+
+
+def _wait_for(what: str, check: object, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline and process.poll() is None, f"the run never {what}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_settle_waits_for_the_ledger_lock_does_not_lose_the_spend(
+        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("PEAK_SIGNAL", "SIGUSR1")  # never sent: the run ends by its duration
+    monkeypatch.setenv("PEAK_AT", "0")
+    day_files = project.path / "test_results" / "usage"
+    process = project.popen([sys.executable, "-m", "pytest", "--testnet-profile", "live", "--testnet-record-mode=all",
+                             "--testnet-base-url", live], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for("reserved", lambda: any('"reserved"' in p.read_text() for p in day_files.glob("usage_*.json")),
+                  process)
+        with exclusive(day_files / ".usage.lock"):  # another process holds the ledger...
+            _wait_for("finished", lambda: run_events(project, "run_finished"), process)
+            time.sleep(0.5)  # ...while this run's settle waits for it
+            process.send_signal(getattr(signal, name))
+            time.sleep(0.5)
+        assert process.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
+    finally:
+        process.kill()
+    [run] = ledger_runs(project.path)
+    assert run["status"] == "settled" and run["actual_trades"] == _accepted(project) >= 4
+
+
+FULL_DISK_SETTLE = """
+import resource
+from pytest_peak_testnet.desk.limits import Plan
+
+def test_spend(testnet_limits, testnet_usage):
+    for n in range(30):  # a busy day: its file is larger than the disk has room for
+        testnet_usage.log_unspent(f"replay{n}", "n", "replay", 10, 1, 0, 0, "passed")
+    decision, reservation = testnet_limits.reserve_run(Plan("BTC/EUR", 700, 10, 30), "manual", "test_spend", "live")
+    assert decision.allowed, str(decision)
+    testnet_usage.settle_seconds = 1.0
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2048, hard))  # no file may grow past 2 KB: the disk is full
+    try:
+        testnet_usage.settle(reservation, "243.82", 10, "passed")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+"""
+
+
+def test_a_settle_the_disk_cannot_take_is_journaled_and_applied_at_the_next_access(project: pytest.Pytester) -> None:
+    project.makepyfile(test_spend=FULL_DISK_SETTLE)
+    result = project.runpytest_subprocess("test_spend.py", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*SettleJournaled: *usage_*.json: could not settle for 1 s (OSError: [[]Errno 27[]] "
+                                 "File too large); 243.82 notional and 10 trades of run * are kept in "
+                                 "*pending/settle_*.json and applied at the next ledger access"])
+    [pending] = (project.path / "test_results" / "usage" / "pending").glob("settle_*.json")
+    budget = project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines(["  used       notional       243.82   trades    10   runs 1 (+30 replay/simulator runs, "
+                                 "not counted)"])
+    assert not pending.exists()
+    assert [(r["status"], r["actual_notional"]) for r in ledger_runs(project.path) if r["mode"] == "live"] == [
+        ("settled", "243.82")]
+
+
+def test_a_live_run_whose_postgresql_ledger_restarts_mid_run_is_counted(
+        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgserver import PostgresServer, bin_dir
+
+    pytest.importorskip("psycopg")
+    if bin_dir() is None:
+        pytest.skip("no PostgreSQL server binaries")
+    server = PostgresServer(bin_dir() or Path()).start()  # its own: restarting it cuts every connection
+    try:
+        command, folder = server.ctl_command("restart")
+        monkeypatch.setenv("PEAK_TESTNET_LEDGER_URL", server.url())
+        monkeypatch.setenv("PEAK_RESTART", json.dumps(command))
+        monkeypatch.setenv("PEAK_RESTART_DIR", str(folder))
+        monkeypatch.setenv("PEAK_AT", "56")
+        write_profile(project, "live", strategy="restart_the_ledger", duration_minutes=20, max_notional=900.0,
+                      max_trades=20)
+        result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
+                                              "--testnet-base-url", live, timeout=120)
+        result.assert_outcomes(passed=1)
+        accepted = _accepted(project)
+        budget = project.runpytest("--testnet-budget")
+        budget.stdout.fnmatch_lines([f"  used       notional * trades {accepted:>5}   runs 1"])
+        assert accepted >= 4
+    finally:
+        server.stop()
+
+
+def test_a_settle_while_postgresql_is_down_is_journaled_and_applied_once_it_is_back(tmp_path: Path) -> None:
+    from pgserver import PostgresServer, bin_dir
+
+    pytest.importorskip("psycopg")
+    if bin_dir() is None:
+        pytest.skip("no PostgreSQL server binaries")
+    from pytest_peak_testnet.desk.journal import SettleJournaled
+    from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
+
+    server = PostgresServer(bin_dir() or Path()).start()
+    try:
+        ledger = PostgresLedger(server.url(), 7, base_dir=tmp_path, settle_seconds=1.0)
+        _, reservation = ledger.reserve("p", "n", "live", 900, 20, admit=lambda usage: _Yes())
+        assert reservation is not None
+        server.ctl("stop")
+        with pytest.raises(SettleJournaled, match=r"^postgresql://postgres@127\.0\.0\.1:\d+/postgres: could not "
+                           r"settle for 1 s \(.*\); 243\.82 notional and 10 trades of run \w+ are kept in "
+                           r".*/usage/pending/settle_\w+\.json and applied at the next ledger access$"):
+            ledger.settle(reservation, "243.82", 10, "passed")
+        server.ctl("start")
+        again = PostgresLedger(server.url(), 7, base_dir=tmp_path)  # the next session on this machine
+        again.release_abandoned()
+        run = again.read().find(reservation.run_id)
+        assert (run.status, run.actual_notional, run.actual_trades) == ("settled", Decimal("243.82"), 10)
+        assert not list((tmp_path / "usage" / "pending").iterdir())
+    finally:
+        server.stop()
+
+
+class _Yes:
+    allowed = True
