@@ -69,13 +69,14 @@ def _recorded(project: pytest.Pytester, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("mode", ["rewrite", "all"])
+@pytest.mark.parametrize(("mode", "name"), [("rewrite", "SIGINT"), ("rewrite", "SIGTERM"), ("all", "SIGINT")])
 def test_an_interrupted_recording_leaves_the_old_cassette_intact(project: pytest.Pytester,
-                                                                  monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch, mode: str,
+                                                                  name: str) -> None:
     path = _recorded(project, "rec")
     good = path.read_bytes()
     write_profile(project, "rec", strategy="interrupt", duration_minutes=20)
-    monkeypatch.setenv("PEAK_SIGNAL", "SIGINT")
+    monkeypatch.setenv("PEAK_SIGNAL", name)
     result = project.runpytest_subprocess("--testnet-profile", "rec", f"--testnet-record-mode={mode}",
                                           "--testnet-simulator")
     assert result.ret == pytest.ExitCode.INTERRUPTED
