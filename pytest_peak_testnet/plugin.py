@@ -198,6 +198,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """A profile run a Ctrl-C or SIGTERM ended is counted as interrupted, not as failed."""
+    run = getattr(report, "testnet_run", None)
+    if run is not None and run["outcome"] == "interrupted" and report.when == "call":
+        return "interrupted", "I", "INTERRUPTED"
+    return None
+
+
 def _desk(config: pytest.Config) -> Desk:
     desk = config.stash.get(DESK, None)
     if desk is None:

@@ -279,3 +279,25 @@ def test_a_settle_while_postgresql_is_down_is_journaled_and_applied_once_it_is_b
 
 class _Yes:
     allowed = True
+
+
+@pytest.mark.parametrize(("name", "why"), [("SIGINT", "Ctrl-C"), ("SIGTERM", "SIGTERM received")])
+def test_an_interrupted_session_says_what_was_interrupted_and_writes_its_report(
+        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch, name: str, why: str) -> None:
+    monkeypatch.setenv("PEAK_SIGNAL", name)
+    monkeypatch.setenv("PEAK_AT", "58")
+    result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
+                                          "--testnet-base-url", live, "--testnet-report", timeout=120)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    accepted = _accepted(project)
+    result.stdout.fnmatch_lines([
+        f"live: interrupted ({why}) after {accepted} accepted orders, notional *; settled to the ledger",
+        "testnet budget *",
+        "testnet report: reports/testnet-report-*.json",
+        "*KeyboardInterrupt*",
+        "=* 1 interrupted in * =*"])
+    assert "no tests ran" not in result.stdout.str()
+    [report] = (project.path / "reports").glob("testnet-report-*.json")
+    [profile] = json.loads(report.read_text())["profiles"]
+    assert (profile["profile"], profile["outcome"], profile["spent_trades"]) == ("live", "interrupted", accepted)
+    assert profile["error"] == f"KeyboardInterrupt: {why}"

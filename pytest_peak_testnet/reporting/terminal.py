@@ -77,6 +77,10 @@ def symbol_lines(usage: DayUsage, policy: SymbolPolicy) -> Iterable[str]:
 
 def session_line(run: Mapping[str, Any]) -> str:
     """One line per session from its run record (``ProfileRun.record``)."""
+    if run["result"] is None:  # interrupted: what it spent is what was settled
+        why = run["error"].removeprefix("KeyboardInterrupt: ")
+        return (f"{run['profile']}: interrupted ({why}) after {run['spent_trades']} accepted orders, notional "
+                f"{Decimal(run['spent_notional']):.2f}; settled to the ledger")
     result, metrics = run["result"], run["result"]["metrics"]
     currency = result["currency"]
     trips = metrics["round_trips"]
