@@ -301,3 +301,18 @@ def test_an_interrupted_session_says_what_was_interrupted_and_writes_its_report(
     [profile] = json.loads(report.read_text())["profiles"]
     assert (profile["profile"], profile["outcome"], profile["spent_trades"]) == ("live", "interrupted", accepted)
     assert profile["error"] == f"KeyboardInterrupt: {why}"
+
+
+def test_a_settle_that_cannot_be_applied_stays_pending_and_is_listed(project: pytest.Pytester) -> None:
+    from pytest_peak_testnet.desk.journal import Journal, PendingSettle
+    from pytest_peak_testnet.desk.usage import UsageLedger
+
+    ledger = UsageLedger(project.path / "test_results", 7)
+    kept = Journal(ledger.dir / "pending").keep(PendingSettle("0123abcd4567", ledger.today(), Decimal("12.5"), 3,
+                                                              "passed", "disk full"))
+    for _ in range(2):
+        budget = project.runpytest("--testnet-budget")
+        budget.stdout.fnmatch_lines([
+            "  pending    notional        12.50   trades     3   run 0123abcd4567 settled, not yet in the ledger "
+            "(kept in test_results/usage/pending/settle_0123abcd4567.json: disk full)"])
+    assert kept.exists()
