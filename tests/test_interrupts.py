@@ -145,7 +145,9 @@ def test_a_killed_runs_accepted_orders_are_counted_when_its_reservation_is_relea
                                           "--testnet-base-url", live, timeout=120)
     assert result.ret == -signal.SIGKILL
     accepted = _accepted(project)
-    notional = sum(float(str(r["notional"])) for r in run_events(project, "order_request"))
+    requests, outcomes = run_events(project, "order_request"), run_events(project, "order_outcome")
+    notional = sum(Decimal(str(r["notional"])) for r, o in zip(requests, outcomes, strict=True)
+                   if o["status"] == "validated")
     assert accepted >= 4
     budget = project.runpytest("--testnet-budget")
     budget.stdout.fnmatch_lines([f"  used       notional {notional:>12.2f}   trades {accepted:>5}   runs 1",
