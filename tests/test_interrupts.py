@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from servers import plain_server
@@ -17,6 +18,9 @@ from servers import plain_server
 from conftest import edit, ledger_runs, run_events, write_profile
 from pytest_peak_testnet.desk.locking import exclusive
 from pytest_peak_testnet.exchange.simulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Simulator
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 #: Strategies a run's conftest can pick to be interrupted, or to run out of disk, mid-session.
 STRATEGIES = """
@@ -223,60 +227,66 @@ def test_a_settle_the_disk_cannot_take_is_journaled_and_applied_at_the_next_acce
         ("settled", "243.82")]
 
 
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own: restarting or stopping it cuts every connection."""
+    from pgserver import PostgresServer, bin_dir
+
+    pytest.importorskip("psycopg")
+    if bin_dir() is None:
+        pytest.skip("no PostgreSQL server binaries")
+    server = PostgresServer(bin_dir() or Path()).start()
+    yield server
+    server.stop()
+
+
 def test_a_live_run_whose_postgresql_ledger_restarts_mid_run_is_counted(
-        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pgserver import PostgresServer, bin_dir
-
-    pytest.importorskip("psycopg")
-    if bin_dir() is None:
-        pytest.skip("no PostgreSQL server binaries")
-    server = PostgresServer(bin_dir() or Path()).start()  # its own: restarting it cuts every connection
-    try:
-        command, folder = server.ctl_command("restart")
-        monkeypatch.setenv("PEAK_TESTNET_LEDGER_URL", server.url())
-        monkeypatch.setenv("PEAK_RESTART", json.dumps(command))
-        monkeypatch.setenv("PEAK_RESTART_DIR", str(folder))
-        monkeypatch.setenv("PEAK_AT", "56")
-        write_profile(project, "live", strategy="restart_the_ledger", duration_minutes=20, max_notional=900.0,
-                      max_trades=20)
-        result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
-                                              "--testnet-base-url", live, timeout=120)
-        result.assert_outcomes(passed=1)
-        accepted = _accepted(project)
-        budget = project.runpytest("--testnet-budget")
-        budget.stdout.fnmatch_lines([f"  used       notional * trades {accepted:>5}   runs 1"])
-        assert accepted >= 4
-    finally:
-        server.stop()
+        project: pytest.Pytester, live: str, monkeypatch: pytest.MonkeyPatch, own_postgres: PostgresServer) -> None:
+    command, folder = own_postgres.ctl_command("restart")
+    monkeypatch.setenv("PEAK_TESTNET_LEDGER_URL", own_postgres.url())
+    monkeypatch.setenv("PEAK_RESTART", json.dumps(command))
+    monkeypatch.setenv("PEAK_RESTART_DIR", str(folder))
+    monkeypatch.setenv("PEAK_AT", "56")
+    write_profile(project, "live", strategy="restart_the_ledger", duration_minutes=20, max_notional=900.0,
+                  max_trades=20)
+    result = project.runpytest_subprocess("--testnet-profile", "live", "--testnet-record-mode=all",
+                                          "--testnet-base-url", live, timeout=120)
+    result.assert_outcomes(passed=1)
+    accepted = _accepted(project)
+    budget = project.runpytest("--testnet-budget")
+    budget.stdout.fnmatch_lines([f"  used       notional * trades {accepted:>5}   runs 1"])
+    assert accepted >= 4
 
 
-def test_a_settle_while_postgresql_is_down_is_journaled_and_applied_once_it_is_back(tmp_path: Path) -> None:
-    from pgserver import PostgresServer, bin_dir
+def test_the_first_reserve_after_a_postgresql_restart_connects_again(own_postgres: PostgresServer) -> None:
+    from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
-    pytest.importorskip("psycopg")
-    if bin_dir() is None:
-        pytest.skip("no PostgreSQL server binaries")
+    ledger = PostgresLedger(own_postgres.url(), 7)
+    assert ledger.reserve("first", "n", "live", 10, 1, admit=lambda usage: _Yes())[1] is not None
+    own_postgres.ctl("restart")  # the next profile of the session reserves on the connection the restart cut
+    _, second = ledger.reserve("second", "n", "live", 10, 1, admit=lambda usage: _Yes())
+    assert second is not None and [run.profile for run in ledger.read().run_log] == ["first", "second"]
+
+
+def test_a_settle_while_postgresql_is_down_is_journaled_and_applied_once_it_is_back(
+        tmp_path: Path, own_postgres: PostgresServer) -> None:
     from pytest_peak_testnet.desk.journal import SettleJournaled
     from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
-    server = PostgresServer(bin_dir() or Path()).start()
-    try:
-        ledger = PostgresLedger(server.url(), 7, base_dir=tmp_path, settle_seconds=1.0)
-        _, reservation = ledger.reserve("p", "n", "live", 900, 20, admit=lambda usage: _Yes())
-        assert reservation is not None
-        server.ctl("stop")
-        with pytest.raises(SettleJournaled, match=r"^postgresql://postgres@127\.0\.0\.1:\d+/postgres: could not "
-                           r"settle for 1 s \(.*\); 243\.82 notional and 10 trades of run \w+ are kept in "
-                           r".*/usage/pending/settle_\w+\.json and applied at the next ledger access$"):
-            ledger.settle(reservation, "243.82", 10, "passed")
-        server.ctl("start")
-        again = PostgresLedger(server.url(), 7, base_dir=tmp_path)  # the next session on this machine
-        again.release_abandoned()
-        run = again.read().find(reservation.run_id)
-        assert (run.status, run.actual_notional, run.actual_trades) == ("settled", Decimal("243.82"), 10)
-        assert not list((tmp_path / "usage" / "pending").iterdir())
-    finally:
-        server.stop()
+    ledger = PostgresLedger(own_postgres.url(), 7, base_dir=tmp_path, settle_seconds=1.0)
+    _, reservation = ledger.reserve("p", "n", "live", 900, 20, admit=lambda usage: _Yes())
+    assert reservation is not None
+    own_postgres.ctl("stop")
+    with pytest.raises(SettleJournaled, match=r"^postgresql://postgres@127\.0\.0\.1:\d+/postgres: could not "
+                       r"settle for 1 s \(.*\); 243\.82 notional and 10 trades of run \w+ are kept in "
+                       r".*/usage/pending/settle_\w+\.json and applied at the next ledger access$"):
+        ledger.settle(reservation, "243.82", 10, "passed")
+    own_postgres.ctl("start")
+    again = PostgresLedger(own_postgres.url(), 7, base_dir=tmp_path)  # the next session on this machine
+    again.release_abandoned()
+    run = again.read().find(reservation.run_id)
+    assert (run.status, run.actual_notional, run.actual_trades) == ("settled", Decimal("243.82"), 10)
+    assert not list((tmp_path / "usage" / "pending").iterdir())
 
 
 class _Yes:

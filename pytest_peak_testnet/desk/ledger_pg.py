@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -135,7 +136,10 @@ class PostgresLedger:
     # -- the connection -------------------------------------------------------------------
 
     def _connection(self) -> psycopg.Connection[Any]:
-        """This process's connection; a new one after a fork or a lost one."""
+        """This process's connection; a new one after a fork or a lost one, or when the
+        server closed this one while it was idle (``_dropped``)."""
+        if self._conn is not None and self._pid == os.getpid() and not self._conn.closed and _dropped(self._conn):
+            self.close()
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             try:
                 self._conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True,
@@ -408,6 +412,18 @@ class _DayView:
 
     def reserved(self) -> list[RunRecord]:
         return [self.runs[run_id] for run_id in self.reserved_ids]
+
+
+def _dropped(conn: psycopg.Connection[Any]) -> bool:
+    """The server spoke on an idle connection: between transactions it says something only
+    as it goes (a restart, an administrator's terminate: a last message, then end of file).
+    One poll of the socket, no round trip; without it the first statement after a
+    restart fails on the dead connection."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def _version(cur: psycopg.Cursor[Any]) -> int:
