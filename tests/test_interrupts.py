@@ -78,13 +78,14 @@ def test_an_interrupted_recording_leaves_the_old_cassette_intact(project: pytest
                                                                   monkeypatch: pytest.MonkeyPatch, mode: str,
                                                                   name: str) -> None:
     path = _recorded(project, "rec")
-    good = path.read_bytes()
+    baseline = path.with_suffix(".baseline.yaml")
+    good, good_baseline = path.read_bytes(), baseline.read_bytes()
     write_profile(project, "rec", strategy="interrupt", duration_minutes=20)
     monkeypatch.setenv("PEAK_SIGNAL", name)
     result = project.runpytest_subprocess("--testnet-profile", "rec", f"--testnet-record-mode={mode}",
                                           "--testnet-simulator")
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    assert path.read_bytes() == good
+    assert (path.read_bytes(), baseline.read_bytes()) == (good, good_baseline)
     assert sorted(p.name for p in path.parent.iterdir()) == ["rec.baseline.yaml", "rec.json"]
 
 
