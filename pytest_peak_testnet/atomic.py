@@ -17,7 +17,13 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
     """Write to a temp file in the same folder, then rename it over ``path``.
 
     ``durable`` also fsyncs the file and the folder, so the new content survives a crash
-    once this returns: the usage ledger needs that, a report can be written again."""
+    once this returns: the usage ledger needs that, a report can be written again.
+
+    A ``path`` that is a symbolic link is written through it: the rename goes over the
+    file it points to. Renaming over the link itself would replace it by a regular file,
+    and the folder it pointed into (another volume, a shared folder) would silently stop
+    getting the writes."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_temp_files(path)
     prefix = f".{path.name}.{processes.host()}.{os.getpid()}."

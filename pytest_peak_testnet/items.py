@@ -129,8 +129,8 @@ class ProfileItem(pytest.Item):
         self.outcome = "failed"
         try:
             result = self.run.execute()
-        except KeyboardInterrupt:
-            self.outcome = "interrupted"
+        except KeyboardInterrupt as exc:
+            self.outcome, self.error = "interrupted", f"KeyboardInterrupt: {str(exc) or 'Ctrl-C'}"
             raise
         self.outcome = "passed"
         for name, value in (("testnet_notional", exact(result.spent_notional)), ("testnet_trades", result.spent_trades),
@@ -150,8 +150,24 @@ class ProfileItem(pytest.Item):
 
     def teardown(self) -> None:
         run = self.run
-        if run is not None:
+        if run is None:
+            return
+        try:
             one_line(lambda: run.finish(self.outcome))
+        finally:
+            if self.outcome == "interrupted":
+                self._report_interrupted(run)
+
+    def _report_interrupted(self, run: ProfileRun) -> None:
+        """pytest makes no report for a test a KeyboardInterrupt ended; its teardown runs
+        as the session ends. This run's report is made here (after its settle), so the
+        summary and the testnet report say what was interrupted and what it spent."""
+        report = pytest.TestReport(self.nodeid, self.location, {}, "failed", self.error, "call",
+                                   user_properties=self.user_properties)
+        record = run.record(self.outcome, self.error)
+        record["verdict"] = None
+        report.testnet_run = record  # type: ignore[attr-defined]
+        self.ihook.pytest_runtest_logreport(report=report)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RunBlocked):

@@ -118,6 +118,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .errors import InputError
     from .gcpause import gc_paused
+    from .interrupts import sigterm_as_interrupt
+
+    config.add_cleanup(sigterm_as_interrupt())  # settle and report, as after Ctrl-C
 
     with gc_paused():  # the desk's modules and profiles: see gcpause
         from .desk.project import open_desk
@@ -195,6 +198,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if isinstance(item, ProfileItem):
             item.complete(report, call)
     return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """A profile run a Ctrl-C or SIGTERM ended is counted as interrupted, not as failed."""
+    run = getattr(report, "testnet_run", None)
+    if run is not None and run["outcome"] == "interrupted" and report.when == "call":
+        return "interrupted", "I", "INTERRUPTED"
+    return None
 
 
 def _desk(config: pytest.Config) -> Desk:

@@ -132,7 +132,9 @@ class ProfileRun:
 
     def execute(self) -> SessionResult:
         desk, profile = self.desk, self.profile
-        run_id = uuid.uuid4().hex[:8]
+        # a live run's log is named after its reservation: a run killed before it could
+        # settle is counted from it when the reservation is released (desk.recovery)
+        run_id = self.reservation.run_id if self.reservation else uuid.uuid4().hex[:8]
         with ExitStack() as stack:
             base_url, credentials, clock = stack.enter_context(self._exchange())
             log = RunLog(desk.config.orchestration.runs_base_dir, profile.name, run_id, self.listener)

@@ -56,11 +56,8 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync", "--no-instructions")
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{self.folder}' "
-                   f"-c max_connections=60 -c fsync={'on' if self.fsync else 'off'}")
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                      "-o", options, "-w", "-t", "60", "start")
+            self.ctl("start")
         except subprocess.CalledProcessError:
             log = self.folder / "server.log"
             raise RuntimeError(f"PostgreSQL did not start: {log.read_text() if log.exists() else 'no log'}") from None
@@ -71,6 +68,19 @@ class PostgresServer:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def ctl_command(self, action: str) -> tuple[list[str], Path]:
+        """``pg_ctl`` restarting, stopping or starting this server (a restart or a stop cuts
+        every connection), and the folder to run it in: for tests whose ledger goes away."""
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{self.folder}' "
+                   f"-c max_connections=60 -c fsync={'on' if self.fsync else 'off'}")
+        how = {"start": ["-o", options], "stop": ["-m", "fast"], "restart": ["-o", options, "-m", "fast"]}[action]
+        return [*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
+                *how, "-w", "-t", "60", action], self.folder
+
+    def ctl(self, action: str) -> None:
+        command, folder = self.ctl_command(action)
+        subprocess.run(command, check=True, capture_output=True, cwd=folder)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

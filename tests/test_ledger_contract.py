@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_run
 from pytest_peak_testnet.desk import processes
 from pytest_peak_testnet.desk.config import DailyLimits, RunLimits, SymbolPolicy
 from pytest_peak_testnet.desk.limits import LimitsController, Plan
@@ -28,14 +29,15 @@ class Backend:
         self.kind, self.where = kind, where
         self.opened: list[Ledger] = []
 
-    def __call__(self, now: Callable[[], datetime] = utc_now, retention: int = 30) -> Ledger:
+    def __call__(self, now: Callable[[], datetime] = utc_now, retention: int = 30,
+                 runs_dir: Path | None = None) -> Ledger:
         ledger: Ledger
         if self.kind == "json":
-            ledger = UsageLedger(Path(self.where), retention, now=now)
+            ledger = UsageLedger(Path(self.where), retention, now=now, runs_dir=runs_dir)
         else:
             from pytest_peak_testnet.desk.ledger_pg import PostgresLedger
 
-            ledger = PostgresLedger(self.where, retention, now=now)
+            ledger = PostgresLedger(self.where, retention, now=now, runs_dir=runs_dir)
         self.opened.append(ledger)
         return ledger
 
@@ -119,6 +121,26 @@ def test_a_run_across_midnight_settles_on_its_day_and_retention_prunes_old_days(
     assert [u.day for u in ledger.history()] == [yesterday]
     page = dashboard.build(ledger, DailyLimits())
     assert page["retention_days"] == 7
+
+
+def test_a_released_run_spends_what_its_run_log_says_was_accepted(backend: Backend, tmp_path: Path) -> None:
+    gone = backend.worker("abandon", cwd=tmp_path)
+    runs = tmp_path / "test_runs"
+    log = write_run(runs, f"20260101T000000Z-gone-{gone['run_id']}", [
+        {"event": "run_started"},
+        {"event": "order_request", "notional": "120.5"}, {"event": "order_outcome", "status": "validated"},
+        {"event": "order_request", "notional": "80.25"}, {"event": "order_outcome", "status": "rejected"},
+        {"event": "order_request", "notional": "99.75"}, {"event": "order_outcome", "status": "unknown"},
+        {"event": "order_request", "notional": "7"}, {"event": "order_outcome", "status": "denied"},
+    ]) / "events.jsonl"
+    with log.open("a") as cut_short:
+        cut_short.write('{"event": "order_req')  # the line the kill interrupted
+    [released] = backend(runs_dir=runs).release_abandoned()
+    assert (released.status, released.actual_notional, released.actual_trades) == ("abandoned", Decimal("220.25"), 2)
+    assert released.outcome == (f"abandoned: process {gone['pid']} on {processes.host()} is gone; 2 accepted orders "
+                                f"(220.25) counted from {log}")
+    usage = backend().read()
+    assert (usage.notional_spent, usage.trades_spent, usage.notional_reserved) == (Decimal("220.25"), 2, 0)
 
 
 def test_a_reservation_of_a_process_that_died_is_released(backend: Backend, tmp_path: Path) -> None:

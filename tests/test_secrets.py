@@ -4,6 +4,7 @@ pytest is asked to be: stdout, stderr, junit XML, reports, run logs, cassettes, 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import requests
 from servers import simulator_process
 
 from conftest import write_profile
+from pytest_peak_testnet.cassettes import find_secrets
 
 KEY = "DISTINCTIVE-key-9QzX7w"
 SECRET = base64.b64encode(b"DISTINCTIVE-secret-d81f2a6c0e7b44f5").decode()
@@ -85,3 +87,47 @@ def test_no_failure_shows_the_credentials(project: pytest.Pytester, monkeypatch:
                                      any(name.startswith("test_runs/") for name in texts))
     for needle in (key, secret, KEY, SECRET, WRONG_SECRET, SECRET[:16], KEY[:14]):
         assert [name for name, text in texts.items() if needle in text] == [], needle
+
+
+INTERRUPT_IN_ADDORDER = """
+import os, signal, threading
+from pytest_peak_testnet.strategies import Strategy
+
+class CtrlCInAddOrder(Strategy):
+    '''Buys on the first candle of the run; the simulator holds that AddOrder's answer back,
+    and the user presses Ctrl-C while the request waits for it.'''
+    name = "ctrl_c_in_addorder"
+    def on_candle(self, candle):
+        self.seen = getattr(self, "seen", 0) + 1
+        if self.seen == 52:
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+            return "buy"
+        return None
+
+def pytest_peak_testnet_strategies():
+    return [CtrlCInAddOrder]
+"""
+
+
+@pytest.mark.parametrize("option", ["--fulltrace", "--tb=long", "--showlocals", "-vv"])
+def test_ctrl_c_during_a_signed_request_shows_no_key_signature_or_nonce(project: pytest.Pytester,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         option: str) -> None:
+    project.makeconftest(INTERRUPT_IN_ADDORDER)
+    write_profile(project, "leaky", strategy="ctrl_c_in_addorder", duration_minutes=20)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_KEY", KEY)
+    monkeypatch.setenv("KRAKEN_TESTNET_API_SECRET", SECRET)
+    with simulator_process(KEY, SECRET) as (url, _):
+        requests.post(f"{url}/_sim/faults", data={"kind": "delay", "seconds": "5", "method": "AddOrder"},
+                      timeout=5).raise_for_status()
+        result = project.runpytest_subprocess("--testnet-profile", "leaky", "--testnet-record-mode=all",
+                                              "--testnet-base-url", url, option, "-p", "no:xdist", timeout=120)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    output = result.stdout.str() + result.stderr.str()
+    assert "KeyboardInterrupt" in output
+    if option == "--fulltrace":  # the whole stack, down to the socket waiting for AddOrder's answer
+        assert "_post_signed" in output and "AddOrder" in output and "readinto" in output
+    for needle in (KEY, SECRET, KEY[:14], SECRET[:16]):
+        assert needle not in output
+    assert find_secrets(output.replace("API-Key", "").replace("API-Sign", "")) == []  # no signature, no nonce=
+    assert not re.search(r"\b1[7-9]\d{11}\b", output)  # a nonce: milliseconds since the epoch

@@ -188,3 +188,45 @@ def test_a_dry_run_decides_every_profile_against_the_day_as_it_first_read_it(pro
     ])
     replay = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run", "-rs")
     replay.stdout.fnmatch_lines(["*quick_smoke: blocked: DAILY_NOTIONAL_EXHAUSTED (1990.00 used + 200.00 planned*"])
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("actual_notional", "-100000"), ("actual_notional", "-Infinity"), ("actual_notional", "Infinity"),
+    ("actual_notional", "NaN"), ("planned_notional", "-800"), ("actual_trades", -5), ("planned_trades", -20),
+])
+def test_a_negative_or_infinite_figure_in_a_day_is_corruption(project: pytest.Pytester, key: str,
+                                                                value: object) -> None:
+    ledger = UsageLedger(project.path / "test_results", 30)
+    _, reservation = ledger.reserve("p", "n", "live", 800, 20, admit=lambda usage: _Yes())
+    assert reservation is not None
+    ledger.settle(reservation, 100, 2, "passed")
+    path = ledger.path_for(ledger.today())
+    data = json.loads(path.read_text())
+    data["run_log"][0][key] = value
+    if key == "actual_notional":  # totals that agree: only the figure itself gives it away
+        data["notional_used"] = value
+    if key == "actual_trades":
+        data["trades_executed"] = value
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    budget = project.runpytest("--testnet-budget")
+    assert budget.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(budget) == [f"ERROR: {path}: run_log[0].{key} is {value!r}, not a count or amount of 0 or "
+                                   "more; the ledger is not read as empty, fix or remove the file"]
+    assert "Traceback" not in budget.stdout.str() + budget.stderr.str()
+    assert path.read_bytes() == before
+
+
+def test_a_symlinked_day_is_written_through_its_link(tmp_path: Path) -> None:
+    ledger = UsageLedger(tmp_path / "results", 30)
+    elsewhere = tmp_path / "kept-elsewhere" / "today.json"
+    elsewhere.parent.mkdir()
+    ledger.dir.mkdir(parents=True)
+    ledger.reserve("first", "n", "live", 10, 1, admit=lambda usage: _Yes())
+    link = ledger.path_for(ledger.today())
+    link.rename(elsewhere)
+    link.symlink_to(elsewhere)
+    ledger.reserve("second", "n", "live", 10, 1, admit=lambda usage: _Yes())
+    assert link.is_symlink() and link.resolve() == elsewhere
+    assert [run["profile"] for run in json.loads(elsewhere.read_text())["run_log"]] == ["first", "second"]
+    assert not list(ledger.dir.glob("*.tmp")) and not list(elsewhere.parent.glob("*.tmp"))

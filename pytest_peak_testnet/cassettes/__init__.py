@@ -65,7 +65,5 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
         return
     from .recording import IndexedCassette, recorder
 
-    if record_mode == "rewrite":
-        path.unlink(missing_ok=True)
     with IndexedCassette.use(**recorder(record_mode, serializer_for(path)).get_merged_config(path=str(path))):
         yield None

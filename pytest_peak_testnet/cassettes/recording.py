@@ -10,12 +10,19 @@ exact. Secrets are removed before anything is written: all request headers (amon
 them Kraken's ``API-Key`` and ``API-Sign`` and Binance's ``X-MBX-APIKEY``) and the fields
 of ``format.UNRECORDED_FIELDS`` (nonce, signature, timestamp, client order ids) in the
 body or the query, so private requests match whatever a later run signs them with.
+
+A cassette is replaced only whole, and only by a recording that ended well: vcrpy
+would write it in place (a full disk leaves half a file) and save what an interrupted
+recording had so far over a good cassette. ``WholeFiles`` writes to a temp file in the
+cassette's folder and renames it over the old one; a recording that raised (Ctrl-C, a
+SIGTERM, a failed request) saves nothing.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -23,8 +30,11 @@ import vcr
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
+from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
 from vcr.record_mode import RecordMode
+from vcr.serialize import serialize
 
+from ..atomic import atomic_write
 from .format import UNRECORDED_FIELDS, Key, request_key
 
 MATCH_ON = ("method", "path", "query", "body")
@@ -140,10 +150,28 @@ class SortedJSON:
         return json.loads(text)
 
 
+class WholeFiles(FilesystemPersister):
+    """vcrpy's files, each saved whole (see the module's docstring)."""
+
+    @staticmethod
+    def save_cassette(cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        atomic_write(Path(cassette_path), serialize(cassette_dict, serializer), durable=True)
+
+
+class Afresh(WholeFiles):
+    """``rewrite``: what the cassette holds is not read (it may be the broken file being
+    replaced), and stays on disk until the new recording takes its place."""
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str, serializer: Any) -> Any:
+        raise CassetteNotFoundError()
+
+
 def recorder(record_mode: str, serializer: str) -> vcr.VCR:
-    """``rewrite`` is ``all`` on a cassette removed beforehand (``cassettes.use_cassette``)."""
+    """``rewrite`` is ``all`` on a cassette read as empty, and replaced once recorded."""
     recorder = vcr.VCR(
         record_mode="all" if record_mode == "rewrite" else record_mode,
+        record_on_exception=False,
         serializer=serializer,
         match_on=MATCH_ON,
         filter_post_data_parameters=UNRECORDED_FIELDS,
@@ -152,4 +180,5 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         decode_compressed_response=True,
     )
     recorder.register_serializer("json", SortedJSON)  # YAML's dump sorts keys already
+    recorder.register_persister(Afresh if record_mode == "rewrite" else WholeFiles)
     return recorder

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from . import processes
+from .journal import SETTLE_SECONDS, Journal, PendingSettle, settle_surely
 from .usage import RUN_FIELDS, D, DayUsage, LedgerError, Reservation, RunMode, RunRecord, money, utc_now
 
 try:
@@ -100,10 +103,13 @@ def check_url(url: str, where: str) -> str:
 
 
 class PostgresLedger:
-    """``usage.Ledger`` on one PostgreSQL database; one connection per process."""
+    """``usage.Ledger`` on one PostgreSQL database; one connection per process. Settles
+    that cannot reach it are journaled on this machine, under ``base_dir`` as with the JSON
+    ledger (``journal``); ``runs_dir`` holds the run logs a released run is counted from."""
 
     def __init__(self, url: str, retention_days: int, now: Callable[[], datetime] = utc_now,
-                 migrate: bool = False) -> None:
+                 migrate: bool = False, base_dir: Path = Path("test_results"), runs_dir: Path | None = None,
+                 settle_seconds: float = SETTLE_SECONDS) -> None:
         if psycopg is None:
             raise InputError(redacted(url), 'the PostgreSQL ledger needs psycopg: '
                              'pip install "pytest-peak-testnet[postgres]"')
@@ -116,6 +122,9 @@ class PostgresLedger:
         #: what may have changed since (see ``_locked_day``).
         self._seen: dict[date, _DayView] = {}
         self._schema_checked = migrate
+        self.journal = Journal(base_dir / "usage" / "pending")
+        self.runs_dir = runs_dir
+        self.settle_seconds = settle_seconds
 
     def today(self) -> date:
         return self._now().date()
@@ -131,7 +140,10 @@ class PostgresLedger:
     # -- the connection -------------------------------------------------------------------
 
     def _connection(self) -> psycopg.Connection[Any]:
-        """This process's connection; a new one after a fork or a lost one."""
+        """This process's connection; a new one after a fork or a lost one, or when the
+        server closed this one while it was idle (``_dropped``)."""
+        if self._conn is not None and self._pid == os.getpid() and not self._conn.closed and _dropped(self._conn):
+            self.close()
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             try:
                 self._conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True,
@@ -230,12 +242,13 @@ class PostgresLedger:
                 venue: str | None = None) -> tuple[D, Reservation | None]:
         """Lock the day's row, read the day, ask ``admit`` (the limits), insert the run only
         if it says yes; commit. A second reserver of the same day waits on the lock."""
+        self.journal.apply(self._settle_once)
         day = self.today()
         try:
             with self._transaction(pipeline=True) as cur:
                 self._lock_day(cur, day)
                 usage = self._locked_day(cur, day)
-                self._release(cur, [run for run in self._seen[day].reserved() if run.abandoned_here()])
+                self._release(cur, self._seen[day].reserved())
                 decision = admit(usage)
                 if not decision.allowed:
                     return decision, None
@@ -262,8 +275,16 @@ class PostgresLedger:
         return DayUsage(day, list(view.runs.values()))
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
-        """Replace the reservation by what the run actually spent; the rest is released."""
-        values = (money(notional), trades, self._now().isoformat(timespec="seconds"), outcome,
+        """Replace the reservation by what the run actually spent; the rest is released.
+        Tried again on a new connection (a restarted server), then journaled (``journal``)."""
+        entry = PendingSettle(reservation.run_id, reservation.day, money(notional), trades, outcome, "")
+        return settle_surely(self._settle_once, self.journal, entry, redacted(self.url), self.settle_seconds)
+
+    def _settle_once(self, entry: PendingSettle) -> RunRecord:
+        """One try. Run twice, it settles to the same figures: a try whose commit was lost
+        with its connection finds the run settled, and settles it again, as a new row version."""
+        reservation = Reservation(entry.run_id, entry.day)
+        values = (entry.notional, entry.trades, self._now().isoformat(timespec="seconds"), entry.outcome,
                   reservation.run_id, reservation.day)
         with self._transaction(statements=1) as cur:  # one row: no day lock (see the module's docstring)
             cur.execute(f"{SETTLE} AND status = 'reserved' RETURNING {', '.join(COLUMNS)}", values)
@@ -290,7 +311,9 @@ class PostgresLedger:
             _insert(cur, day, run)
 
     def release_abandoned(self) -> list[RunRecord]:
-        """Release, in every day kept, the reservations of processes on this host that are gone."""
+        """Release, in every day kept, the reservations of processes on this host that are
+        gone; settles kept in the journal are applied first."""
+        self.journal.apply(self._settle_once)
         with self._transaction() as cur:
             return self._release_abandoned(cur)
 
@@ -341,17 +364,23 @@ class PostgresLedger:
     def _release_abandoned(self, cur: psycopg.Cursor[Any]) -> list[RunRecord]:
         cur.execute(f"SELECT {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE host = %s AND status = 'reserved' "
                     "ORDER BY seq", (processes.host(),))
-        return self._release(cur, [run for run in map(_record, cur.fetchall()) if run.abandoned_here()])
+        return self._release(cur, list(map(_record, cur.fetchall())))
 
-    def _release(self, cur: psycopg.Cursor[Any], gone: list[RunRecord]) -> list[RunRecord]:
-        """Release what is still reserved. A process that settled and exited between the
-        read and now has settled: its run is taken as it is now, never overwritten."""
+    def _release(self, cur: psycopg.Cursor[Any], reserved: list[RunRecord]) -> list[RunRecord]:
+        """Release those of ``reserved`` whose process is gone, counting what their run logs
+        say they spent; not one whose settle waits in the journal. A process that settled
+        and exited between the read and now has settled: its run is taken as it is now."""
+        gone = [run for run in reserved if run.abandoned_here()]
+        if gone:
+            pending = self.journal.run_ids()
+            gone = [run for run in gone if run.run_id not in pending]
         released = []
         for run in gone:
-            run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone")
-            cur.execute(f"UPDATE peak_testnet_runs SET status = %s, ended_at = %s, outcome = %s "
-                        f"WHERE run_id = %s AND status = 'reserved' RETURNING {', '.join(COLUMNS)}",
-                        (run.status, run.ended_at, run.outcome, run.run_id))
+            run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone",
+                        self.runs_dir)
+            cur.execute(f"UPDATE peak_testnet_runs SET status = %s, ended_at = %s, outcome = %s, actual_notional = %s, "
+                        f"actual_trades = %s WHERE run_id = %s AND status = 'reserved' RETURNING {', '.join(COLUMNS)}",
+                        (run.status, run.ended_at, run.outcome, run.actual_notional, run.actual_trades, run.run_id))
             if cur.fetchone() is None:
                 cur.execute(f"SELECT {', '.join(COLUMNS)} FROM peak_testnet_runs WHERE run_id = %s", (run.run_id,))
                 row = cur.fetchone()
@@ -389,6 +418,18 @@ class _DayView:
 
     def reserved(self) -> list[RunRecord]:
         return [self.runs[run_id] for run_id in self.reserved_ids]
+
+
+def _dropped(conn: psycopg.Connection[Any]) -> bool:
+    """The server spoke on an idle connection: between transactions it says something only
+    as it goes (a restart, an administrator's terminate: a last message, then end of file).
+    One poll of the socket, no round trip; without it the first statement after a
+    restart fails on the dead connection."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def _version(cur: psycopg.Cursor[Any]) -> int:

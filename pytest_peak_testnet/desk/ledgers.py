@@ -22,8 +22,10 @@ def ledger_url(orchestration: OrchestrationConfig) -> str | None:
 def open_ledger(orchestration: OrchestrationConfig) -> Ledger:
     url = ledger_url(orchestration)
     if url is None:
-        return UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days)
+        return UsageLedger(orchestration.usage_base_dir, orchestration.usage_retention_days,
+                           runs_dir=orchestration.runs_base_dir)
     from .ledger_pg import PostgresLedger, check_url
 
     where = ENV_URL if os.environ.get(ENV_URL) else "[testnet_orchestration] ledger"
-    return PostgresLedger(check_url(url, where), orchestration.usage_retention_days)
+    return PostgresLedger(check_url(url, where), orchestration.usage_retention_days,
+                          base_dir=orchestration.usage_base_dir, runs_dir=orchestration.runs_base_dir)

@@ -27,7 +27,9 @@ from ..atomic import atomic_write
 from ..errors import InputError
 from ..trading.exact import exact, plain
 from . import processes
-from .locking import exclusive
+from .journal import SETTLE_SECONDS, Journal, PendingSettle, settle_surely
+from .locking import LockTimeout, exclusive
+from .recovery import recover
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +114,14 @@ class RunRecord:
         started = datetime.fromisoformat(self.started_at).timestamp()
         return not processes.alive(self.pid, started_before=started)
 
-    def release(self, ended_at: str, why: str) -> None:
+    def release(self, ended_at: str, why: str, runs_dir: Path | None = None) -> None:
+        """Released: it holds nothing back any more, and spent what its run log says the
+        exchange accepted (``recovery``), if there is a log to say it."""
         self.status, self.ended_at, self.outcome = "abandoned", ended_at, f"abandoned: {why}"
+        found = recover(runs_dir, self.run_id) if self.spends else None
+        if found is not None:
+            self.actual_notional, self.actual_trades = found.notional, found.trades
+            self.outcome += f"; {found.trades} accepted orders ({exact(found.notional)}) counted from {found.log}"
 
     @property
     def spends(self) -> bool:
@@ -128,7 +136,8 @@ class RunRecord:
 
     @property
     def spent(self) -> tuple[Decimal, int]:
-        if self.spends and self.status == "settled":
+        """Settled runs, and abandoned ones whose run log told what they spent."""
+        if self.spends and self.status in ("settled", "abandoned"):
             return self.actual_notional or Decimal(0), self.actual_trades or 0
         return Decimal(0), 0
 
@@ -241,6 +250,8 @@ class Ledger(Protocol):
     ``ledger_pg.PostgresLedger`` for a desk whose machines share one budget)."""
 
     retention_days: int
+    #: Settles that could not be written yet, applied by the next access (``journal``).
+    journal: Journal
 
     def today(self) -> date: ...
 
@@ -279,13 +290,20 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 
 class UsageLedger:
-    """Reserve before a run, settle after it; read any time without the lock."""
+    """Reserve before a run, settle after it; read any time without the lock.
 
-    def __init__(self, base_dir: Path, retention_days: int, now: Callable[[], datetime] = utc_now) -> None:
+    ``runs_dir``: the run logs, from which a released run's accepted orders are counted.
+    ``settle_seconds``: how long a settle is tried before it is journaled (``journal``)."""
+
+    def __init__(self, base_dir: Path, retention_days: int, now: Callable[[], datetime] = utc_now,
+                 runs_dir: Path | None = None, settle_seconds: float = SETTLE_SECONDS) -> None:
         self.dir = base_dir / "usage"
         self.retention_days = retention_days
         self._now = now
         self._lock_path = self.dir / ".usage.lock"
+        self.journal = Journal(self.dir / "pending")
+        self.runs_dir = runs_dir
+        self.settle_seconds = settle_seconds
 
     def today(self) -> date:
         return self._now().date()
@@ -316,6 +334,7 @@ class UsageLedger:
         """Ask ``admit`` (the limits) with the day as it is under the lock; record the run
         only if it says yes. Check and write are one step, so two processes can never both
         take the last of the budget."""
+        self.journal.apply(self._settle_once)
         with self._locked():
             usage = self.read(self.today())
             released = self._release_abandoned(usage)
@@ -331,17 +350,26 @@ class UsageLedger:
             return decision, Reservation(run.run_id, usage.day)
 
     def settle(self, reservation: Reservation, notional: Any, trades: int, outcome: str) -> RunRecord:
-        """Replace the reservation by what the run actually spent; the rest is released."""
-        with self._update(reservation.day) as usage:
-            try:
-                run = usage.find(reservation.run_id)
-            except KeyError:
-                raise LedgerError(str(self.path_for(reservation.day)),
-                                  f"run {reservation.run_id} is not in the ledger; was the file edited?") from None
-            run.status = "settled"
-            run.actual_notional, run.actual_trades = money(notional), trades
-            run.ended_at, run.outcome = self._now().isoformat(timespec="seconds"), outcome
-            return run
+        """Replace the reservation by what the run actually spent; the rest is released.
+        Tried again, then journaled, when the day cannot be written (``journal``)."""
+        entry = PendingSettle(reservation.run_id, reservation.day, money(notional), trades, outcome, "")
+        return settle_surely(self._settle_once, self.journal, entry, self.where(reservation.day), self.settle_seconds)
+
+    def _settle_once(self, entry: PendingSettle) -> RunRecord:
+        """One try, waiting for the lock no longer than a settle may take."""
+        try:
+            with self._update(entry.day, timeout=self.settle_seconds) as usage:
+                try:
+                    run = usage.find(entry.run_id)
+                except KeyError:
+                    raise LedgerError(str(self.path_for(entry.day)),
+                                      f"run {entry.run_id} is not in the ledger; was the file edited?") from None
+                run.status = "settled"
+                run.actual_notional, run.actual_trades = entry.notional, entry.trades
+                run.ended_at, run.outcome = self._now().isoformat(timespec="seconds"), entry.outcome
+                return run
+        except LockTimeout as exc:
+            raise LedgerError(str(self._lock_path), str(exc)) from None
 
     def log_unspent(self, profile: str, nodeid: str, mode: RunMode, planned_notional: Any, planned_trades: int,
                     notional: Any, trades: int, outcome: str, symbol: str | None = None,
@@ -355,7 +383,9 @@ class UsageLedger:
 
     def release_abandoned(self) -> list[RunRecord]:
         """Release, in every day kept, the reservations of processes on this host that are
-        gone (killed outright, so they could not settle); returns them."""
+        gone (killed outright, so they could not settle); returns them. Settles kept in
+        the journal are applied first."""
+        self.journal.apply(self._settle_once)
         released = []
         with self._locked():
             for day in self._days():
@@ -387,9 +417,14 @@ class UsageLedger:
         raise LedgerError(str(self.dir), f"no run {run_id} in the ledger")
 
     def _release_abandoned(self, usage: DayUsage) -> list[RunRecord]:
+        """A run whose settle waits in the journal is not released: the journal settles it."""
         gone = [run for run in usage.run_log if run.abandoned_here()]
+        if gone:
+            pending = self.journal.run_ids()
+            gone = [run for run in gone if run.run_id not in pending]
         for run in gone:
-            run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone")
+            run.release(self._now().isoformat(timespec="seconds"), f"process {run.pid} on {run.host} is gone",
+                        self.runs_dir)
             log.warning("ledger %s: run %s (%s) %s", usage.day, run.run_id, run.profile, run.outcome)
         return gone
 
@@ -418,14 +453,14 @@ class UsageLedger:
         return [self.read(day) for day in self._days()]
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        with exclusive(self._lock_path):
+        with exclusive(self._lock_path, timeout):
             yield
 
     @contextmanager
-    def _update(self, day: date) -> Iterator[DayUsage]:
-        with self._locked():
+    def _update(self, day: date, timeout: float | None = None) -> Iterator[DayUsage]:
+        with self._locked(timeout):
             usage = self.read(day)
             self._release_abandoned(usage)
             yield usage
@@ -467,6 +502,11 @@ def _decode(path: Path, day: date, text: str) -> DayUsage:
                     setattr(run, key, money(getattr(run, key)))
                 except InvalidOperation:
                     raise bad(f"run_log[{i}].{key} is {getattr(run, key)!r}, not an amount") from None
+        for key in ("planned_notional", "actual_notional", "planned_trades", "actual_trades"):
+            figure = getattr(run, key)
+            if figure is not None and not (Decimal(figure).is_finite() and figure >= 0):
+                # a negative spend would hand budget back, an infinite one would wipe it out
+                raise bad(f"run_log[{i}].{key} is {raw[key]!r}, not a count or amount of 0 or more")
         runs.append(run)
     usage = DayUsage(day, runs)
     try:

@@ -54,6 +54,9 @@ def budget(desk: Desk) -> Iterable[str]:
     for gone in usage.abandoned:
         yield f"  abandoned  notional {gone.planned_notional:>12.2f}   trades {gone.planned_trades:>5}   " \
               f"run {gone.run_id} ({gone.profile}, started {gone.started_at}) released, {gone.outcome}"
+    for kept, entry in desk.ledger.journal.pending():
+        yield f"  pending    notional {entry.notional:>12.2f}   trades {entry.trades:>5}   run {entry.run_id} " \
+              f"settled, not yet in the ledger (kept in {where(str(kept), desk.root)}: {entry.why})"
     yield f"  remaining  notional {left_notional:>12.2f}   trades {left_trades:>5}"
     yield f"  limits     notional/day {daily.max_notional_per_day:.2f}, trades/day {daily.max_trades_per_day}; " \
           f"per run {run.max_notional_per_run:.2f} notional, {run.max_trades_per_run} trades, {run.max_duration_minutes} min"
@@ -77,6 +80,10 @@ def symbol_lines(usage: DayUsage, policy: SymbolPolicy) -> Iterable[str]:
 
 def session_line(run: Mapping[str, Any]) -> str:
     """One line per session from its run record (``ProfileRun.record``)."""
+    if run["result"] is None:  # interrupted: what it spent is what was settled
+        why = run["error"].removeprefix("KeyboardInterrupt: ")
+        return (f"{run['profile']}: interrupted ({why}) after {run['spent_trades']} accepted orders, notional "
+                f"{Decimal(run['spent_notional']):.2f}; settled to the ledger")
     result, metrics = run["result"], run["result"]["metrics"]
     currency = result["currency"]
     trips = metrics["round_trips"]

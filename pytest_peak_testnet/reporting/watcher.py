@@ -110,7 +110,7 @@ class RunWatcher:
             for run in self.runs:
                 if run["decision"]:
                     terminalreporter.write_line(f"{run['profile']}: {run['decision']['text']}")
-        sessions = [run for run in self.runs if run["result"]]
+        sessions = [run for run in self.runs if run["result"] or run["outcome"] == "interrupted"]
         if sessions:
             terminalreporter.write_sep("-", "testnet sessions")
             for run in sessions:

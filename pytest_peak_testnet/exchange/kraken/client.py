@@ -66,6 +66,7 @@ from ..errors import (
     OrderStatusUnknown,
     RateLimitExceeded,
 )
+from ..redacted import Redacted
 from ..transport import Reply, Transient, Transport, environment_session, transport_failure
 from .credentials import Credentials
 from .errors import unwrap
@@ -337,12 +338,10 @@ class KrakenTestnetClient:
 
     def _post_signed(self, url: str, path: str, params: Mapping[str, Any], credentials: Credentials,
                      timeout: float) -> Reply:
+        """The body and the signed headers are no local of this frame and are ``Redacted``
+        in every frame below it: a traceback may print those frames' arguments."""
         with self._send_lock:  # signed requests must reach Kraken in nonce order
-            nonce = self._next_nonce()
-            body = urlencode({"nonce": nonce, **params})
-            return self._session.post(url, data=body, timeout=timeout, headers={
-                "User-Agent": USER_AGENT, "API-Key": credentials.key, "API-Sign": credentials.sign(path, nonce, body),
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+            return self._session.post(url, timeout=timeout, **_signed(path, self._next_nonce(), params, credentials))
 
     @staticmethod
     def _decode(path: str, response: Reply) -> tuple[Any, tuple[str, ...]]:
@@ -386,3 +385,12 @@ class KrakenTestnetClient:
             self._last_nonce = max(self._last_nonce + 1, time.time_ns() // 1_000_000)
             return self._last_nonce
 
+
+
+def _signed(path: str, nonce: int, params: Mapping[str, Any], credentials: Credentials) -> dict[str, Any]:
+    """``data`` and ``headers`` of a signed POST, the nonce, body, key and signature ``Redacted``."""
+    body = Redacted(urlencode({"nonce": nonce, **params}))
+    return {"data": body, "headers": {
+        "User-Agent": USER_AGENT, "API-Key": Redacted(credentials.key),
+        "API-Sign": Redacted(credentials.sign(path, nonce, body)),
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}}
