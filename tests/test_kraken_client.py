@@ -25,6 +25,7 @@ from pytest_peak_testnet.exchange.errors import (
     BadResponse,
     BadSymbol,
     BaseError,
+    DDoSProtection,
     ExchangeNotAvailable,
     InsufficientFunds,
     MissingCredentials,
@@ -293,6 +294,8 @@ FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[BaseError]]] = {
     "EService:Unavailable": (lambda sim, n: sim.faults.kraken_error("EService:Unavailable", times=n),
                              ExchangeNotAvailable),
     "EService:Busy": (lambda sim, n: sim.faults.kraken_error("EService:Busy", times=n), ExchangeNotAvailable),
+    "EGeneral:Too many requests": (lambda sim, n: sim.faults.kraken_error("EGeneral:Too many requests", times=n),
+                                   DDoSProtection),
 }
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..desk.config import EnvironmentConfig, ExchangeConfig
-from ..exchange.errors import AuthenticationError, BaseError, OrderStatusUnknown
+from ..exchange.errors import BaseError, OrderStatusUnknown
 from ..exchange.kraken import KrakenTestnetClient
 from ..reporting.runlog import RunLog
 from .paper import OrderTally, Side
@@ -84,7 +84,8 @@ class TestnetExchangeOrderExecutor:
 
     def submit(self, order: OrderRequest, state: RiskState) -> Outcome:
         """Risk check, then (only if allowed) one AddOrder. Exchange rejections are outcomes,
-        not errors: the session goes on. Bad credentials are errors: nothing can succeed."""
+        not errors: the session goes on. Fatal ones (bad credentials, a locked account) are
+        errors: nothing can succeed."""
         self._log.write("order_request", order.time, side=order.side, volume=order.volume, price=order.price,
                         notional=order.notional, validate_only=self.validate_only)
         decision = self._risk.check(RiskOrder(order.side, order.notional, order.time), state)
@@ -95,11 +96,11 @@ class TestnetExchangeOrderExecutor:
             self.tally.sent += 1
             try:
                 result = self._client.add_order(self._symbol, order.side, "market", order.volume)
-            except AuthenticationError:
-                raise
             except OrderStatusUnknown as exc:
                 outcome = self._reconcile(order, exc)
             except BaseError as exc:
+                if exc.treatment == "fatal":  # bad keys, a locked account: no later order can succeed
+                    raise
                 self.tally.rejected += 1
                 outcome = Outcome("rejected", by="exchange", reason=str(exc))
             else:
