@@ -33,6 +33,8 @@ def test_toml_profiles_are_listed_with_their_table(project: pytest.Pytester) -> 
     [
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_notional: -5\n",
          "profiles/bad.yaml:4: max_notional: expected a number > 0, found -5"),
+        ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_notional: \"500\"\n",
+         "profiles/bad.yaml:4: max_notional: expected a number > 0, found '500'"),
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_trade: 5\n",
          "profiles/bad.yaml:4: max_trade: unknown key; did you mean max_trades?"),
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 2m\n",

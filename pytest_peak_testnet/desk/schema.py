@@ -117,11 +117,13 @@ def expected(hint: Any, check: str | None = None) -> str:
     return str(hint)
 
 
-def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Decimal:
+def _exact(value: Any, check: str | None, bad: Callable[[], InputError], *, quoted: bool = False) -> Decimal:
     """Money and rates as ``Decimal``: a TOML/YAML float becomes the number written in the
-    file (``0.0026``, via its shortest repr, not the binary float's 0.00259999...), and a
-    string such as ``"0.0026"`` is taken as written, for values a float cannot hold."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    file (``0.0026``, via its shortest repr, not the binary float's 0.00259999...). A quoted
+    amount (``"5000"``) is refused like any other type mismatch, since the same text is a
+    string to every other reader of the file; only where ``quoted`` (an expectation's exact
+    figure, copied from a report, more digits than a float holds) is it taken as written."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (isinstance(value, str) and not quoted):
         raise bad()
     try:
         number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
@@ -130,6 +132,15 @@ def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Deci
     if not number.is_finite() or (check and not CHECKS[check][0](number)):
         raise bad()
     return number
+
+
+def exact_figure(value: Any, hint: type, where: str) -> Any:
+    """An expectation's figure: like ``coerce``, but an amount may be quoted to keep digits
+    a float cannot hold (``"9999.765172267066624"``)."""
+    if hint is Decimal:
+        return _exact(value, None, lambda: InputError(where, f"expected {expected(hint)}, found {describe(value)}"),
+                      quoted=True)
+    return coerce(value, hint, None, where)
 
 
 def _plural(hint: Any) -> str:
