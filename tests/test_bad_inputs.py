@@ -29,6 +29,17 @@ RUN = ('{"run_id": "a1", "profile": "p", "nodeid": "n", "mode": "live", "planned
        '"planned_trades": 1, "started_at": "2026-01-01T00:00:00+00:00"')
 
 
+def alias_bomb(levels: int) -> str:
+    """A "billion laughs" under a profile's description: each level nine aliases of the last."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return PROFILE + "description:\n  " + "\n  ".join(lines) + "\n"
+
+
+#: Nested deeper than Python's parsers recurse.
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
 def ledger(runs: str = "", used: str = "0.0", day: str = TODAY) -> str:
     return f'{{"date": "{day}", "notional_used": {used}, "trades_executed": 0, "run_log": [{runs}]}}'
 
@@ -100,6 +111,20 @@ CASES: dict[str, Case] = {
                                "found 'not valid'"),
     "profile_bad_cassette_suffix": Case({"profiles/bad.yaml": PROFILE + "cassette: bad.txt\n"}, SMOKE, USAGE,
                                         "ERROR: profiles/bad.yaml: cassette: expected a file name ending in *"),
+    "profile_alias_bomb": Case({"profiles/bad.yaml": alias_bomb(5)}, SMOKE, USAGE,
+                               "ERROR: profiles/bad.yaml:6: invalid YAML: aliases are not allowed (found *a0)"),
+    "profile_cassette_outside": Case({"profiles/bad.yaml": PROFILE + "cassette: ../../outside/evil.json\n"}, SMOKE,
+                                     USAGE, "ERROR: profiles/bad.yaml: cassette: expected a path inside the cassettes "
+                                            "folder (relative, without '..'), found '../../outside/evil.json'"),
+    "profile_cassette_absolute": Case({"profiles/bad.yaml": PROFILE + "cassette: /tmp/evil.json\n"}, SMOKE, USAGE,
+                                      "ERROR: profiles/bad.yaml: cassette: expected a path inside the cassettes "
+                                      "folder *, found '/tmp/evil.json'"),
+    "profile_huge_tolerance": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 1.0e+400\n"}, SMOKE, USAGE,
+                                   "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]], "
+                                   "found inf"),
+    "profile_tolerance_above_one": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 5\n"}, SMOKE, USAGE,
+                                        "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]]"
+                                        ", found 5"),
     "profile_unknown_param": Case({"profiles/bad.yaml": PROFILE + "params: {fats: 3}\n"}, SMOKE, USAGE,
                                   "ERROR: profiles/bad.yaml: params.fats: unknown key; did you mean fast?"),
     "profile_param_type": Case({"profiles/bad.yaml": PROFILE + "params: {fast: three}\n"}, SMOKE, USAGE,
@@ -151,7 +176,16 @@ CASES: dict[str, Case] = {
     "cassette_yaml_broken": Case({"profiles/quick_smoke.yaml": edit("strategy:", "cassette: qs.yaml\nstrategy:"),
                                   "cassettes/qs.yaml": "interactions: [\n"}, SMOKE, FAILED,
                                  "CassetteError: cassette */cassettes/qs.yaml is not valid YAML (*, line *); *"),
+    "cassette_yaml_alias": Case({"profiles/quick_smoke.yaml": edit("strategy:", "cassette: qs.yaml\nstrategy:"),
+                                 "cassettes/qs.yaml": "interactions: &i []\nversion: 1\nmore: *i\n"}, SMOKE, FAILED,
+                                "CassetteError: cassette */cassettes/qs.yaml is not valid YAML (aliases are not "
+                                "allowed (found *i), line 3); *"),
+    "cassette_nested_deep": Case({"cassettes/quick_smoke.json": DEEP}, SMOKE, FAILED,
+                                 "CassetteError: cassette */cassettes/quick_smoke.json is nested too deep to be a "
+                                 "cassette; record it again with: *"),
     # -- the ledger (--testnet-budget reads it) ----------------------------------------------
+    "ledger_nested_deep": Case({LEDGER: DEEP}, ("--testnet-budget",), USAGE,
+                               f"ERROR: */{LEDGER}: nested too deep to be a ledger; the ledger is not read as empty, *"),
     "ledger_not_json": Case({LEDGER: ledger()[:-3]}, ("--testnet-budget",), USAGE,
                             f"ERROR: */{LEDGER}: not valid JSON (*); the ledger is not read as empty, *"),
     "ledger_not_utf8": Case({LEDGER: ledger().encode().replace(b"[]", b'[], "x": "\xff"')}, ("--testnet-budget",),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from test_bad_inputs import alias_bomb
 
 from conftest import error_lines, write_profile
 
@@ -101,3 +104,14 @@ def test_bad_override_is_a_usage_error(project: pytest.Pytester, override: str, 
     result = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run", "--testnet-override", override)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert error_lines(result)[0].startswith(f"ERROR: {message}")
+
+
+def test_a_billion_laughs_is_refused_at_once(project: pytest.Pytester) -> None:
+    """Nine levels of nine aliases, about 500 bytes: expanded, 387 million strings (the
+    issue measured 115 s and 6.2 GB before a truncated error)."""
+    (project.path / "profiles" / "bomb.yaml").write_text(alias_bomb(9))
+    started = time.monotonic()
+    result = project.runpytest("--testnet-list")
+    assert time.monotonic() - started < 10
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(result) == ["ERROR: profiles/bomb.yaml:6: invalid YAML: aliases are not allowed (found *a0)"]

@@ -27,6 +27,7 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "positive": (lambda v: v > 0, "> 0"),
     "non_negative": (lambda v: v >= 0, ">= 0"),
     "fraction": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
 }
 
 
@@ -40,6 +41,10 @@ def non_negative(default: Any) -> Any:
 
 def fraction(default: Any) -> Any:
     return dataclasses.field(default=default, metadata={"check": "fraction"})
+
+
+def share(default: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"check": "share"})
 
 
 def closest(name: str, known: Any) -> str:
