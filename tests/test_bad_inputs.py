@@ -101,7 +101,10 @@ CASES: dict[str, Case] = {
     "profile_zero_duration": Case({"profiles/bad.yaml": PROFILE + "duration_minutes: 0\n"}, SMOKE, USAGE,
                                   "ERROR: profiles/bad.yaml:4: duration_minutes: expected a whole number > 0, found 0"),
     "profile_fractional_trades": Case({"profiles/bad.yaml": PROFILE + "max_trades: 1.5\n"}, SMOKE, USAGE,
-                                      "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number > 0, found 1.5"),
+                                      "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number >= 2 *, found 1.5"),
+    "profile_one_trade": Case({"profiles/bad.yaml": PROFILE + "max_trades: 1\n"}, SMOKE, USAGE,
+                              "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number >= 2 (a round trip is "
+                              "2 trades: a buy and the sell that closes it), found 1"),
     "profile_negative_notional": Case({"profiles/bad.yaml": PROFILE + "max_notional: -5\n"}, SMOKE, USAGE,
                                       "ERROR: profiles/bad.yaml:4: max_notional: expected a number > 0, found -5"),
     "profile_bad_timeframe": Case({"profiles/bad.yaml": PROFILE.replace("1m", "2m")}, SMOKE, USAGE,
@@ -140,7 +143,7 @@ CASES: dict[str, Case] = {
                                                   "symbol = 'BTC/EUR'\ntimeframe = '1m'\nmax_trades = 0\n"
                                                   "[environment]")}, SMOKE, USAGE,
                                     "ERROR: config/config.toml: testnet_profiles.t.max_trades: "
-                                    "expected a whole number > 0, found 0"),
+                                    "expected a whole number >= 2 *, found 0"),
     # -- overrides --------------------------------------------------------------------------
     "override_no_equals": Case({}, (*SMOKE, "--testnet-override", "duration"), USAGE,
                                "ERROR: --testnet-override: expected KEY=VALUE, found 'duration'"),

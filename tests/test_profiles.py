@@ -72,7 +72,8 @@ def test_bad_toml_profile_names_the_table_key(project: pytest.Pytester) -> None:
         f.write('\n[testnet_profiles.t]\nstrategy = "ma_crossover"\nsymbol = "BTC/EUR"\ntimeframe = "1m"\nmax_trades = 0\n')
     result = project.runpytest()
     assert error_lines(result) == [
-        "ERROR: config/config.toml: testnet_profiles.t.max_trades: expected a whole number > 0, found 0"]
+        "ERROR: config/config.toml: testnet_profiles.t.max_trades: expected a whole number >= 2 (a round trip is "
+        "2 trades: a buy and the sell that closes it), found 0"]
 
 
 def test_overrides_change_the_plan_the_limits_see(project: pytest.Pytester) -> None:

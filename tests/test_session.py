@@ -136,6 +136,18 @@ def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> 
     assert finished["spent_trades"] == 2 and Decimal(finished["metrics"]["open_volume"]) == 0
 
 
+def test_a_buy_the_run_notional_makes_too_small_ends_the_run_and_says_why(project: pytest.Pytester) -> None:
+    """3 EUR over 2 round trips is 0.73 EUR a buy, below BTC/EUR's minimum order: before,
+    the run bought nothing and ended DURATION_ELAPSED without a word."""
+    write_profile(project, "starved", duration_minutes=120, max_notional=3.0, params={"fast": 2, "slow": 5})
+    result = project.runpytest("--testnet-profile", "starved", "--testnet-record-mode=all", "--testnet-simulator")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["starved: RUN_MAX_NOTIONAL_REACHED (a buy within 3.00 for 2 round trips, 0.0000* BTC,"
+                                 " is below the pair's minimum order), 0 trades, *"])
+    [reached] = run_events(project, "limit_reached")
+    assert str(reached["reason"]).startswith("RUN_MAX_NOTIONAL_REACHED")
+
+
 def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pytester) -> None:
     edit(replay_project.path / "config" / "config.toml", "max_total_exposure_notional = 5000.0",
          "max_total_exposure_notional = 10.0")

@@ -21,7 +21,7 @@ from ..errors import InputError, ProfileError, display
 from . import yamlio
 from .config import PROFILES_TABLE, DeskConfig, Timeframe
 from .expectations import Expectations
-from .schema import build, closest, coerce, positive, share
+from .schema import build, closest, coerce, positive, round_trip, share
 from .yamlio import Loader, problem
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -39,7 +39,8 @@ class Profile:
     timeframe: Timeframe
     duration_minutes: int = positive(60)
     max_notional: Decimal = positive(Decimal("500"))
-    max_trades: int = positive(20)
+    #: A run buys only when a buy and the sell that closes it both fit: fewer than 2 never trades.
+    max_trades: int = round_trip(20)
     #: Close a position still open on the last candle at that candle's close (freqtrade's
     #: force-exit, backtesting.py's ``finalize_trades``); otherwise it is reported as open.
     close_at_end: bool = False

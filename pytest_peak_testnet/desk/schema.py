@@ -28,6 +28,7 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "non_negative": (lambda v: v >= 0, ">= 0"),
     "fraction": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "round_trip": (lambda v: v >= 2, ">= 2 (a round trip is 2 trades: a buy and the sell that closes it)"),
 }
 
 
@@ -45,6 +46,10 @@ def fraction(default: Any) -> Any:
 
 def share(default: Any) -> Any:
     return dataclasses.field(default=default, metadata={"check": "share"})
+
+
+def round_trip(default: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"check": "round_trip"})
 
 
 def closest(name: str, known: Any) -> str:
