@@ -103,6 +103,10 @@ class ProfileRun:
         return self.decision
 
     def _check_needs(self) -> None:
+        if self.mode == "simulator":
+            from .exchange.marketdata import check_timeframe
+
+            check_timeframe(self.desk, self.profile)
         if self.needs_credentials:
             self.desk.credentials  # noqa: B018 - read and checked once per session
         if self.mode == "replay":

@@ -303,3 +303,15 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     # Cash on the exchange moved by exactly the realized PnL the run reports.
     balance = client.balance()
     assert balance["ZEUR"] - 10_000 == Decimal(metrics["realized_pnl"])
+
+
+@pytest.mark.parametrize("timeframe", ["1w", "15d"])
+def test_a_timeframe_the_simulator_does_not_serve_is_refused_before_the_run(project: pytest.Pytester,
+                                                                           timeframe: str) -> None:
+    write_profile(project, "weekly", timeframe=timeframe, params={"fast": 2, "slow": 5})
+    result = project.runpytest("--testnet-profile", "weekly", "--testnet-record-mode=all", "--testnet-simulator")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines([f"*profiles/weekly.yaml: timeframe: the simulator serves 1m, 5m, 15m, 30m, 1h, 4h, 1d "
+                                 f"candles, not {timeframe}; record this profile against Kraken"])
+    assert "Traceback" not in result.stdout.str() and "BadRequest" not in result.stdout.str()
+    assert not (project.path / "cassettes" / "weekly.json").exists() and not ledger_runs(project.path)
