@@ -80,7 +80,7 @@ def client(make_client: MakeClient) -> KrakenTestnetClient:
 
 def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulator) -> None:
     assert client.server_time() == int(kraken_simulator.clock.now())
-    assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT"}
+    assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT", "XETHXXBT", "SHIBEUR"}
     ticker = client.ticker("ETH/EUR")
     assert ticker.bid < ticker.ask and ticker.pair_id == "XETHZEUR"
     page = client.ohlc("BTC/EUR", 1)
