@@ -22,7 +22,7 @@ from .desk.limits import Decision
 from .desk.profiles import Profile
 from .desk.project import Desk
 from .desk.switches import off_reason
-from .errors import InputError, display
+from .errors import InputError, display, os_problem
 from .exchange.errors import BaseError
 from .gcpause import gc_paused
 from .trading.exact import exact
@@ -156,7 +156,7 @@ class ProfileItem(pytest.Item):
         if isinstance(excinfo.value, ExpectationsFailed):  # the block reads as it is
             return str(excinfo.value)
         if isinstance(excinfo.value, plain_failures()):
-            return f"{type(excinfo.value).__name__}: {excinfo.value}"
+            return plain(excinfo.value)
         if not self.config.getoption("fulltrace", False):
             excinfo.traceback = user_frames(excinfo.traceback)
         return super().repr_failure(excinfo, style=style)
@@ -194,14 +194,22 @@ def one_line(action: Callable[[], T]) -> T:
     try:
         return action()
     except plain_failures() as exc:
-        message = f"{type(exc).__name__}: {exc}"
+        message = plain(exc)
     pytest.fail(message, pytrace=False)
 
 
+def plain(exc: BaseException) -> str:
+    """How a failure from ``plain_failures`` reads: its class and what it says."""
+    return f"{type(exc).__name__}: {os_problem(exc) if isinstance(exc, OSError) else exc}"
+
+
 def plain_failures() -> tuple[type[BaseException], ...]:
-    """Failures that explain themselves in one line: no traceback helps the reader."""
+    """Failures that explain themselves in one line: no traceback helps the reader. An
+    ``OSError`` is the file system's answer (a full disk, a read-only or misplaced folder):
+    its path and reason say it all."""
     from .exchange.clock import ClockError
     from .trading.bounds import SessionBoundExceeded
     from .trading.executor import EnvironmentNotTestnetError
 
-    return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError)
+    return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError,
+            OSError)

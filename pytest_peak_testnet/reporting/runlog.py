@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from ..atomic import named
 from ..trading.exact import json_default
 
 EVENTS_FILE = "events.jsonl"
@@ -34,8 +35,11 @@ class RunLog:
         if self._file is None:
             return
         record = {"event": event, "time": time, "at": self._now(), **fields}
-        self._file.write(_encode(record) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(_encode(record) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise named(exc, self.path) from None
 
     def _now(self) -> str:
         """The wall time as ``isoformat(timespec="milliseconds")`` writes it in UTC; the date
@@ -50,5 +54,8 @@ class RunLog:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:  # what a full disk kept in the buffer
+                raise named(exc, self.path) from None
