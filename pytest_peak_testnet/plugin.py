@@ -132,14 +132,18 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in sorted({m for p in desk.profiles.values() for m in p.markers} - MARKERS.keys()):
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
+    if config.pluginmanager.hasplugin("xdist"):
+        from .workers import WorkerErrors
+
+        config.pluginmanager.register(WorkerErrors(config), "peak_testnet_workers")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: tidy the ledger once
         try:  # a ledger that cannot be reached stops the run here, before any item starts
             desk.ledger.prune()
             desk.ledger.release_abandoned()
         except (InputError, OSError) as exc:
             raise usage_error(exc) from None
-        if desk.selected is not None:
-            config.args[:] = selection_args(config, desk.sources(desk.selected))
+    if desk.selected is not None:  # xdist workers too: they collect on their own, and must collect the same
+        config.args[:] = selection_args(config, desk.sources(desk.selected))
 
 
 def usage_error(exc: Exception) -> pytest.UsageError:
