@@ -238,3 +238,17 @@ def test_recording_the_example_again_gives_the_same_candles(example: pytest.Pyte
         return [(i["request"]["uri"], i["response"]["body"]["string"]) for i in interactions
                 if "/public/" in i["request"]["uri"] and "/AssetPairs" not in i["request"]["uri"]]
     assert candles(again) == candles(shipped)
+
+
+def test_the_data_option_with_a_space_says_why_the_config_is_not_found(project: pytest.Pytester,
+                                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pytest reads the value as a test path before it knows the option; a file outside the
+    project moves the rootdir there, and the config was then only "not found"."""
+    data = write(tmp_path_factory.mktemp("elsewhere") / "XBTEUR_1.csv", rows(260))
+    probe(project)
+    result = project.runpytest("--testnet-profile", "history_probe", "--testnet-simulator-data", str(data))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [x for x in result.stderr.lines if x.startswith("ERROR: ")]
+    assert line.startswith("ERROR: config/config.toml: config file not found")
+    assert line.endswith(f"; pytest took the rootdir {data.parent.parent} from '--testnet-simulator-data {data}' (it reads "
+                         f"that value as a test path before it knows the option): write --testnet-simulator-data={data}")
