@@ -12,6 +12,7 @@ so an edited template is compiled afresh).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ import jinja2
 
 from .charts import sparkline
 from .formatting import cell, money, num, pct, ratio
+
+#: A ``<`` that CommonMark could read as the start of raw HTML or an autolink.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 class ReportError(Exception):
@@ -42,11 +46,12 @@ def environment(user_dir: Path | None = None, autoescape: bool = False) -> jinja
 
 
 def markdown_text(value: Any) -> Any:
-    """Every value a Markdown template prints, with ``<`` as an entity: Markdown passes raw
-    HTML through, so a profile named ``<script>...`` would be a script wherever the report
-    is rendered (a CI summary, a pull request). No tag opens without ``<``, so ``>`` (in
-    ``1500.00 > 1000.00``) stays as it is."""
-    return value.replace("<", "&lt;") if isinstance(value, str) else value
+    """Every value a Markdown template prints, with a ``<`` that could open a tag, a comment
+    or an autolink (``<`` then a letter, ``/``, ``!`` or ``?``) as an entity: Markdown passes
+    raw HTML through, so a profile named ``<script>...`` would be a script wherever the
+    report is rendered (a CI summary, a pull request). ``-0.23 < 0`` and ``1500.00 >
+    1000.00`` open nothing and stay as they are, in code spans too."""
+    return _TAG_START.sub("&lt;", value) if isinstance(value, str) else value
 
 
 def _bytecode_cache(kind: str) -> jinja2.BytecodeCache | None:
