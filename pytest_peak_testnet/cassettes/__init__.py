@@ -63,9 +63,11 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
 
         yield ReplaySession(path, record_command)
         return
-    from .recording import IndexedCassette, recorder
+    from .recording import IndexedCassette, check_yaml, recorder
 
     if record_mode == "rewrite":
         path.unlink(missing_ok=True)
+    elif serializer_for(path) == "yaml":
+        check_yaml(path, record_command)
     with IndexedCassette.use(**recorder(record_mode, serializer_for(path)).get_merged_config(path=str(path))):
         yield None

@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import vcr
+import yaml
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 
-from .format import SECRET_FIELDS, VARYING_FIELDS, Key, request_key
+from ..desk import yamlio
+from ..desk.yamlio import invalid
+from .format import SECRET_FIELDS, VARYING_FIELDS, CassetteError, Key, request_key
 
 MATCH_ON = ("method", "path", "query", "body")
 #: The simulator's control endpoints drive its clock; they are not part of a session.
@@ -130,6 +134,18 @@ class SortedJSON:
     @staticmethod
     def deserialize(text: str) -> Any:
         return json.loads(text)
+
+
+def check_yaml(path: Path, record_command: str) -> None:
+    """Refuse a YAML cassette vcrpy is about to read if it holds aliases (``yamlio``) or is
+    not YAML at all: vcrpy would expand a few hundred bytes of nested aliases into
+    gigabytes, or fail with a traceback. A missing file is recorded afresh."""
+    try:
+        yamlio.refuse_aliases(path.read_bytes())
+    except FileNotFoundError:
+        return
+    except yaml.YAMLError as exc:
+        raise CassetteError(f"cassette {path} {invalid(exc)}; record it again with: {record_command}") from None
 
 
 def recorder(record_mode: str, serializer: str) -> vcr.VCR:

@@ -16,14 +16,19 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(text: str | bytes) -> Any:
-    """``text`` parsed; an alias is a ``yaml.YAMLError`` at its line, found before anything
-    is built (only texts holding a ``*`` are scanned for one)."""
+    """``text`` parsed; an alias is a ``yaml.YAMLError`` (``refuse_aliases``)."""
+    refuse_aliases(text)
+    return yaml.load(text, Loader=Loader)
+
+
+def refuse_aliases(text: str | bytes) -> None:
+    """A ``yaml.YAMLError`` at the line of the first alias, found before anything is built
+    (only texts holding a ``*`` are scanned for one)."""
     if (b"*" in text) if isinstance(text, bytes) else ("*" in text):
         for event in yaml.parse(text, Loader=Loader):
             if isinstance(event, yaml.AliasEvent):
                 mark: Any = event.start_mark  # libyaml's Mark or PyYAML's: both have .line
                 raise yaml.composer.ComposerError(None, None, f"aliases are not allowed (found *{event.anchor})", mark)
-    return yaml.load(text, Loader=Loader)
 
 
 def problem(exc: yaml.YAMLError) -> tuple[str | None, int | None]:
