@@ -125,6 +125,10 @@ CASES: dict[str, Case] = {
     "profile_huge_tolerance": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 1.0e+400\n"}, SMOKE, USAGE,
                                    "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]], "
                                    "found inf"),
+    "profile_tolerance_1e400": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 1e400\n"}, SMOKE, USAGE,
+                                    "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]], "
+                                    "found '1e400' (YAML reads an exponent without a dot as text: write 1.0e+400 or "
+                                    "the plain number)"),
     "profile_tolerance_above_one": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 5\n"}, SMOKE, USAGE,
                                         "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]]"
                                         ", found 5"),

@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import re
 import types
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -30,6 +31,10 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "round_trip": (lambda v: v >= 2, ">= 2 (a round trip is 2 trades: a buy and the sell that closes it)"),
 }
+
+
+#: ``1e3``: YAML 1.1 (PyYAML) reads it as text, since its floats need a dot (``1.0e+3``).
+_YAML_TEXT_EXPONENT = re.compile(r"([-+]?\d+)[eE]([-+]?)(\d+)")
 
 
 def positive(default: Any) -> Any:
@@ -133,6 +138,11 @@ def _exact(value: Any, check: str | None, bad: Callable[[], InputError], *, quot
     amount (``"5000"``) is refused like any other type mismatch, since the same text is a
     string to every other reader of the file; only where ``quoted`` (an expectation's exact
     figure, copied from a report, more digits than a float holds) is it taken as written."""
+    exponent = _YAML_TEXT_EXPONENT.fullmatch(value.strip()) if isinstance(value, str) and not quoted else None
+    if exponent:
+        error = bad()
+        raise InputError(error.where, f"{error.message} (YAML reads an exponent without a dot as text: write "
+                                      f"{exponent[1]}.0e{exponent[2] or '+'}{exponent[3]} or the plain number)")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (isinstance(value, str) and not quoted):
         raise bad()
     try:
