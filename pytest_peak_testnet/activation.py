@@ -9,6 +9,7 @@ modules (config schema, profiles, ledger) load only once the answer is yes.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -32,7 +33,8 @@ DESK_KEYS = ("testnet_", "live_risk_limits", "exchange.kraken_testnet", "exchang
 DESK_SECTIONS = "[testnet_limits.*], [testnet_profiles.*], [testnet_session], [exchange.kraken_testnet], ..."
 #: Options that ask for the desk on their own (``--testnet-config`` names the file instead).
 ASKING_OPTIONS = ("testnet_profile", "testnet_list", "testnet_budget", "testnet_dry_run", "testnet_override",
-                  "testnet_record_mode", "testnet_base_url", "testnet_simulator", "testnet_on_blocked",
+                  "testnet_record_mode", "testnet_base_url", "testnet_simulator", "testnet_simulator_data",
+                  "testnet_on_blocked",
                   "testnet_report", "testnet_report_dir", "testnet_report_template", "testnet_dashboard",
                   "testnet_update_baselines", "testnet_warn_unused_baselines")
 _MENTION = re.compile(r"testnet|live_risk_limits")
@@ -104,3 +106,22 @@ def parsed_config(config: pytest.Config) -> dict[str, Any] | None:
 def not_a_desk(path: Path, root: Path) -> pytest.UsageError:
     return pytest.UsageError(f"{display(path, root)}: holds no testnet section ({DESK_SECTIONS}); "
                              "name the desk's config with --testnet-config or ini testnet_config")
+
+
+def rootdir_hint(config: pytest.Config) -> str:
+    """Why the rootdir may be somewhere the user did not mean, or ``""``. pytest chooses the
+    rootdir before it knows a plugin's options, so in ``--testnet-simulator-data PATH`` (a
+    space, not ``=``) it takes PATH for a test path, and a PATH outside the project moves
+    the rootdir there: the desk's config is then "not found"."""
+    if config.inipath is not None and config.invocation_params.dir.is_relative_to(config.rootpath):
+        return ""  # the project's own ini file set the rootdir: no option moved it
+    args = [str(arg) for arg in config.invocation_params.args]
+    for option, value in itertools.pairwise(args):
+        if not option.startswith("--testnet-") or "=" in option:
+            continue
+        given = config.getoption(option[2:].replace("-", "_"), None)
+        taken = value == given or (isinstance(given, list) and value in given)
+        if taken and (config.invocation_params.dir / value).exists():  # only a path that exists moves the rootdir
+            return (f"; pytest took the rootdir {config.rootpath} from '{option} {value}' (it reads that value as a "
+                    f"test path before it knows the option): write {option}={value}")
+    return ""

@@ -36,9 +36,9 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
                 os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for whoever reads the folder
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        raise named(exc, path) from None
     if durable:
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -64,3 +64,11 @@ def remove_abandoned_temp_files(path: Path) -> list[Path]:
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
+
+
+def named(exc: BaseException, path: Path) -> BaseException:
+    """``exc``, naming ``path`` when it is a file-system error that names no file (a full
+    disk answers a write with ENOSPC alone), so the one line a user sees says which file."""
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+        return OSError(exc.errno, exc.strerror, str(path))
+    return exc

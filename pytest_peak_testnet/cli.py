@@ -116,6 +116,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def run_serve(args: argparse.Namespace, config: DeskConfig, out: TextIO) -> int:
+    if not 0 <= args.port <= 65535:
+        raise InputError("--port", f"expected a TCP port from 0 to 65535, found {args.port}")
+    if not 0 < args.refresh < float("inf"):  # also false for nan
+        raise InputError("--refresh", f"expected a number of seconds > 0, found {args.refresh:g}")
     httpd = serve.server(config, args.host, args.port, args.refresh)
     host, port = str(httpd.server_address[0]), httpd.server_address[1]
     print(f"serving the testnet dashboard on http://{host}:{port}/ (read-only; Ctrl-C stops)", file=out, flush=True)

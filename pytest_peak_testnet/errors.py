@@ -21,6 +21,14 @@ def display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def os_problem(exc: OSError) -> str:
+    """One line for a file-system failure (a full disk, a folder that is a file, no
+    permission): the path and the system's reason. Never the traceback, whose frames hold
+    what was being written (a ledger's whole content)."""
+    where = exc.filename if exc.filename is not None else None
+    return f"{where}: {exc.strerror}" if where is not None and exc.strerror else str(exc)
+
+
 class InputError(Exception):
     """Bad user input: ``<where>: <what>``, in one line."""
 

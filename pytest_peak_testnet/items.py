@@ -23,7 +23,7 @@ from .desk.limits import Decision
 from .desk.profiles import Profile
 from .desk.project import Desk
 from .desk.switches import off_reason
-from .errors import InputError, display
+from .errors import InputError, display, os_problem
 from .exchange.errors import BaseError
 from .gcpause import gc_paused
 from .trading.exact import exact
@@ -220,19 +220,22 @@ def one_line(action: Callable[[], T]) -> T:
 
 
 def plain_failures() -> tuple[type[BaseException], ...]:
-    """Failures that explain themselves in one line: no traceback helps the reader. With
-    pytest-socket loaded, its refusal too: ``--disable-socket`` refused a recording's connection."""
+    """Failures that explain themselves in one line: no traceback helps the reader. An
+    ``OSError`` is the file system's answer (a full disk, a read-only or misplaced folder):
+    its path and reason say it all. With pytest-socket loaded, its refusal too:
+    ``--disable-socket`` refused a recording's connection."""
     from .exchange.clock import ClockError
     from .trading.bounds import SessionBoundExceeded
     from .trading.executor import EnvironmentNotTestnetError
 
     refused = getattr(sys.modules.get(SOCKET_PLUGIN), "SocketBlockedError", None)
     return (InputError, CassetteError, BaseError, EnvironmentNotTestnetError, SessionBoundExceeded, ClockError,
-            *((refused,) if isinstance(refused, type) else ()))
+            OSError, *((refused,) if isinstance(refused, type) else ()))
 
 
 def failure_line(exc: BaseException) -> str:
-    line = f"{type(exc).__name__}: {exc}"
+    """How a failure from ``plain_failures`` reads: its class and what it says."""
+    line = f"{type(exc).__name__}: {os_problem(exc) if isinstance(exc, OSError) else exc}"
     if type(exc).__module__ == SOCKET_PLUGIN:
         line += (" (pytest-socket refused this run's connection: a replay or a --testnet-simulator recording "
                  "with --allow-hosts=127.0.0.1 needs none beyond loopback)")

@@ -103,8 +103,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         if config.getoption("testnet_budget"):
             desk.ledger.release_abandoned()
         lines = list(profile_list(desk) if config.getoption("testnet_list") else budget(desk))
-    except InputError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    except (InputError, OSError) as exc:
+        raise usage_error(exc) from None
     print("\n".join(lines))
     return 0
 
@@ -137,14 +137,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: declared by a testnet profile")
     config.pluginmanager.register(RunWatcher(desk), "peak_testnet_watcher")
     Progress.install(config)
+    if config.pluginmanager.hasplugin("xdist"):
+        from .workers import WorkerErrors
+
+        config.pluginmanager.register(WorkerErrors(config), "peak_testnet_workers")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run: tidy the ledger once
         try:  # a ledger that cannot be reached stops the run here, before any item starts
             desk.ledger.prune()
             desk.ledger.release_abandoned()
-        except InputError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        if desk.selected is not None:
-            config.args[:] = selection_args(config, desk.sources(desk.selected))
+        except (InputError, OSError) as exc:
+            raise usage_error(exc) from None
+    if desk.selected is not None:  # xdist workers too: they collect on their own, and must collect the same
+        config.args[:] = selection_args(config, desk.sources(desk.selected))
+
+
+def usage_error(exc: Exception) -> pytest.UsageError:
+    """Bad input, or a ledger folder the file system refuses (a file where the folder
+    should be, a full disk), as pytest's one-line usage error."""
+    from .errors import os_problem
+
+    return pytest.UsageError(os_problem(exc) if isinstance(exc, OSError) else str(exc))
 
 
 def selection_args(config: pytest.Config, sources: list[Path]) -> list[str]:

@@ -119,6 +119,10 @@ class ProfileRun:
             venues.check_environment(self.exchange_name, self.exchange, self.base_url)
         if self.needs_credentials:
             self.desk.credentials(self.profile.exchange)
+        if self.mode == "simulator":
+            from .exchange.marketdata import check_timeframe
+
+            check_timeframe(self.desk, self.profile, self.exchange.venue)
         if self.desk.dry_run or self.mode != "live":  # decided without reserving
             decision = limits.evaluate(plan, self.desk.dry_run_day if self.desk.dry_run else self.desk.ledger.read())
             if not self.desk.dry_run and decision.allowed and self.mode == "replay":

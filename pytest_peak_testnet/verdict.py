@@ -58,8 +58,8 @@ def configure(config: pytest.Config, desk: Desk) -> BaselineSettings:
         tolerance = Decimal(str(raw).strip()) if raw else baselines.DEFAULT_TOLERANCE
     except InvalidOperation:
         tolerance = Decimal(-1)
-    if not tolerance.is_finite() or tolerance < 0:
-        raise pytest.UsageError(f"ini testnet_baseline_tolerance: expected a number >= 0, found {raw!r}")
+    if not tolerance.is_finite() or not 0 <= tolerance <= 1:
+        raise pytest.UsageError(f"ini testnet_baseline_tolerance: expected a number in [0, 1], found {raw!r}")
     settings = BaselineSettings(
         update=bool(config.getoption("testnet_update_baselines")),
         warn_unused=bool(config.getoption("testnet_warn_unused_baselines")

@@ -29,6 +29,17 @@ RUN = ('{"run_id": "a1", "profile": "p", "nodeid": "n", "mode": "live", "planned
        '"planned_trades": 1, "started_at": "2026-01-01T00:00:00+00:00"')
 
 
+def alias_bomb(levels: int) -> str:
+    """A "billion laughs" under a profile's description: each level nine aliases of the last."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return PROFILE + "description:\n  " + "\n  ".join(lines) + "\n"
+
+
+#: Nested deeper than Python's parsers recurse.
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
 def ledger(runs: str = "", used: str = "0.0", day: str = TODAY) -> str:
     return f'{{"date": "{day}", "notional_used": {used}, "trades_executed": 0, "run_log": [{runs}]}}'
 
@@ -90,7 +101,10 @@ CASES: dict[str, Case] = {
     "profile_zero_duration": Case({"profiles/bad.yaml": PROFILE + "duration_minutes: 0\n"}, SMOKE, USAGE,
                                   "ERROR: profiles/bad.yaml:4: duration_minutes: expected a whole number > 0, found 0"),
     "profile_fractional_trades": Case({"profiles/bad.yaml": PROFILE + "max_trades: 1.5\n"}, SMOKE, USAGE,
-                                      "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number > 0, found 1.5"),
+                                      "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number >= 2 *, found 1.5"),
+    "profile_one_trade": Case({"profiles/bad.yaml": PROFILE + "max_trades: 1\n"}, SMOKE, USAGE,
+                              "ERROR: profiles/bad.yaml:4: max_trades: expected a whole number >= 2 (a round trip is "
+                              "2 trades: a buy and the sell that closes it), found 1"),
     "profile_negative_notional": Case({"profiles/bad.yaml": PROFILE + "max_notional: -5\n"}, SMOKE, USAGE,
                                       "ERROR: profiles/bad.yaml:4: max_notional: expected a number > 0, found -5"),
     "profile_bad_timeframe": Case({"profiles/bad.yaml": PROFILE.replace("1m", "2m")}, SMOKE, USAGE,
@@ -100,6 +114,24 @@ CASES: dict[str, Case] = {
                                "found 'not valid'"),
     "profile_bad_cassette_suffix": Case({"profiles/bad.yaml": PROFILE + "cassette: bad.txt\n"}, SMOKE, USAGE,
                                         "ERROR: profiles/bad.yaml: cassette: expected a file name ending in *"),
+    "profile_alias_bomb": Case({"profiles/bad.yaml": alias_bomb(5)}, SMOKE, USAGE,
+                               "ERROR: profiles/bad.yaml:6: invalid YAML: aliases are not allowed (found *a0)"),
+    "profile_cassette_outside": Case({"profiles/bad.yaml": PROFILE + "cassette: ../../outside/evil.json\n"}, SMOKE,
+                                     USAGE, "ERROR: profiles/bad.yaml: cassette: expected a path inside the cassettes "
+                                            "folder (relative, without '..'), found '../../outside/evil.json'"),
+    "profile_cassette_absolute": Case({"profiles/bad.yaml": PROFILE + "cassette: /tmp/evil.json\n"}, SMOKE, USAGE,
+                                      "ERROR: profiles/bad.yaml: cassette: expected a path inside the cassettes "
+                                      "folder *, found '/tmp/evil.json'"),
+    "profile_huge_tolerance": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 1.0e+400\n"}, SMOKE, USAGE,
+                                   "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]], "
+                                   "found inf"),
+    "profile_tolerance_1e400": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 1e400\n"}, SMOKE, USAGE,
+                                    "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]], "
+                                    "found '1e400' (YAML reads an exponent without a dot as text: write 1.0e+400 or "
+                                    "the plain number)"),
+    "profile_tolerance_above_one": Case({"profiles/bad.yaml": PROFILE + "baseline_tolerance: 5\n"}, SMOKE, USAGE,
+                                        "ERROR: profiles/bad.yaml:4: baseline_tolerance: expected a number in [[]0, 1[]]"
+                                        ", found 5"),
     "profile_unknown_param": Case({"profiles/bad.yaml": PROFILE + "params: {fats: 3}\n"}, SMOKE, USAGE,
                                   "ERROR: profiles/bad.yaml: params.fats: unknown key; did you mean fast?"),
     "profile_param_type": Case({"profiles/bad.yaml": PROFILE + "params: {fast: three}\n"}, SMOKE, USAGE,
@@ -115,7 +147,7 @@ CASES: dict[str, Case] = {
                                                   "symbol = 'BTC/EUR'\ntimeframe = '1m'\nmax_trades = 0\n"
                                                   "[environment]")}, SMOKE, USAGE,
                                     "ERROR: config/config.toml: testnet_profiles.t.max_trades: "
-                                    "expected a whole number > 0, found 0"),
+                                    "expected a whole number >= 2 *, found 0"),
     # -- overrides --------------------------------------------------------------------------
     "override_no_equals": Case({}, (*SMOKE, "--testnet-override", "duration"), USAGE,
                                "ERROR: --testnet-override: expected KEY=VALUE, found 'duration'"),
@@ -151,7 +183,16 @@ CASES: dict[str, Case] = {
     "cassette_yaml_broken": Case({"profiles/quick_smoke.yaml": edit("strategy:", "cassette: qs.yaml\nstrategy:"),
                                   "cassettes/qs.yaml": "interactions: [\n"}, SMOKE, FAILED,
                                  "CassetteError: cassette */cassettes/qs.yaml is not valid YAML (*, line *); *"),
+    "cassette_yaml_alias": Case({"profiles/quick_smoke.yaml": edit("strategy:", "cassette: qs.yaml\nstrategy:"),
+                                 "cassettes/qs.yaml": "interactions: &i []\nversion: 1\nmore: *i\n"}, SMOKE, FAILED,
+                                "CassetteError: cassette */cassettes/qs.yaml is not valid YAML (aliases are not "
+                                "allowed (found *i), line 3); *"),
+    "cassette_nested_deep": Case({"cassettes/quick_smoke.json": DEEP}, SMOKE, FAILED,
+                                 "CassetteError: cassette */cassettes/quick_smoke.json is nested too deep to be a "
+                                 "cassette; record it again with: *"),
     # -- the ledger (--testnet-budget reads it) ----------------------------------------------
+    "ledger_nested_deep": Case({LEDGER: DEEP}, ("--testnet-budget",), USAGE,
+                               f"ERROR: */{LEDGER}: nested too deep to be a ledger; the ledger is not read as empty, *"),
     "ledger_not_json": Case({LEDGER: ledger()[:-3]}, ("--testnet-budget",), USAGE,
                             f"ERROR: */{LEDGER}: not valid JSON (*); the ledger is not read as empty, *"),
     "ledger_not_utf8": Case({LEDGER: ledger().encode().replace(b"[]", b'[], "x": "\xff"')}, ("--testnet-budget",),

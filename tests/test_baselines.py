@@ -89,12 +89,39 @@ def test_a_missing_baseline_fails_with_one_line_saying_how_to_create_it(replay_p
     replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE).assert_outcomes(passed=1)
 
 
-def test_a_broken_baseline_is_one_line(replay_project: pytest.Pytester) -> None:
-    baseline(replay_project, "quick_smoke").write_text("figures: [unclosed\n")
+BROKEN_BASELINES: dict[str, tuple[str | bytes | None, str]] = {
+    "not YAML": ("figures: [unclosed\n", "is not valid YAML (*)"),
+    "an alias": ("figures: &f {}\norders: []\nagain: *f\n", "is not valid YAML (aliases are not allowed (found *f), line 3)"),
+    "orders not mappings": ("figures: {}\norders: [1, 2]\n",
+                            "holds '1' as orders[[]0[]], expected a mapping of time, side, volume, price, outcome"),
+    "not UTF-8": (b"figures: {}\norders: []\nprofile: \xff\n", "is not UTF-8 text (byte 32)"),
+    "a directory": (None, "cannot be read (Is a directory)"),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN_BASELINES)
+def test_a_broken_baseline_is_one_line(replay_project: pytest.Pytester, kind: str) -> None:
+    content, problem = BROKEN_BASELINES[kind]
+    path = baseline(replay_project, "quick_smoke")
+    if content is None:
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["baseline */cassettes/quick_smoke.baseline.yaml is not valid YAML (*); "
+    result.stdout.fnmatch_lines([f"baseline */cassettes/quick_smoke.baseline.yaml {problem}; "
                                  "rewrite it with: pytest --testnet-profile quick_smoke --testnet-update-baselines"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_an_amount_too_large_to_compare_is_a_difference(replay_project: pytest.Pytester) -> None:
+    path = baseline(replay_project, "quick_smoke")
+    edit(path, "  fees: ", "  fees: 1e999999999\n  old_fees: ")
+    result = replay_project.runpytest("--testnet-profile", "quick_smoke", *OFFLINE)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*fees: 1e999999999 → 0.*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_tolerance_per_profile_and_in_ini(replay_project: pytest.Pytester) -> None:
@@ -107,11 +134,13 @@ def test_tolerance_per_profile_and_in_ini(replay_project: pytest.Pytester) -> No
     replay_project.runpytest("--testnet-profile", "ma_crossover_small", *OFFLINE).assert_outcomes(passed=1)
 
 
-def test_a_bad_ini_tolerance_is_a_usage_error(replay_project: pytest.Pytester) -> None:
-    add_ini(replay_project, "testnet_baseline_tolerance = tight")
+@pytest.mark.parametrize("tolerance", ["tight", "1e400", "-1"])  # 1e400 would match any two amounts
+def test_a_bad_ini_tolerance_is_a_usage_error(replay_project: pytest.Pytester, tolerance: str) -> None:
+    add_ini(replay_project, f"testnet_baseline_tolerance = {tolerance}")
     result = replay_project.runpytest("--testnet-profile", "quick_smoke")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: ini testnet_baseline_tolerance: expected a number >= 0, found 'tight'"])
+    result.stderr.fnmatch_lines([f"ERROR: ini testnet_baseline_tolerance: expected a number in [[]0, 1[]], "
+                                 f"found '{tolerance}'"])
 
 
 def test_unused_baselines_fail_a_full_run_or_warn(replay_project: pytest.Pytester) -> None:

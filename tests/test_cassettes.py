@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from test_bad_inputs import alias_bomb
 
 from conftest import ROOT, error_lines, write_profile
 from pytest_peak_testnet.cassettes import CassetteError, find_secrets, use_cassette
@@ -236,3 +238,19 @@ def test_a_binance_recording_keeps_no_signature_timestamp_or_key(tmp_path: Path)
     assert interaction["request"]["headers"] == {}
     assert interaction["response"]["headers"]["X-MBX-USED-WEIGHT-1M"] == ["20"]
     assert find_secrets(path.read_text()) == [] and DEFAULT_API_KEY not in path.read_text()
+
+
+def test_extending_a_yaml_cassette_with_aliases_is_refused_at_once(project: pytest.Pytester) -> None:
+    """new_episodes reads the cassette it extends; vcrpy expanded a nine-level alias bomb."""
+    write_profile(project, "grows", cassette="grows.yaml", params={"fast": 3, "slow": 7})
+    cassette = project.path / "cassettes" / "grows.yaml"
+    cassette.parent.mkdir(exist_ok=True)
+    cassette.write_text("interactions: []\nversion: 1\nbomb:\n" + alias_bomb(9).split("description:\n", 1)[1])
+    before = cassette.read_bytes()
+    started = time.monotonic()
+    result = project.runpytest("--testnet-profile", "grows", "--testnet-record-mode=new_episodes", "--testnet-simulator")
+    assert time.monotonic() - started < 10
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"CassetteError: cassette {cassette} is not valid YAML (aliases are not allowed "
+                                 "(found *a0), line 5); record it again with: *"])
+    assert "Traceback" not in result.stdout.str() and cassette.read_bytes() == before

@@ -137,3 +137,28 @@ def test_reruns_of_failures_keep_toml_and_yaml_profiles(project: pytest.Pytester
     result.stdout.fnmatch_lines(["config/config.toml::toml_only ERROR*"])
     if rerun == "--lf":
         result.stdout.fnmatch_lines(["run-last-failure: rerun previous 2 failures*"])
+
+
+@pytest.fixture
+def other_config(replay_project: pytest.Pytester) -> pytest.Pytester:
+    """The repo's layout: testpaths name config/config.toml, and the run names another config."""
+    (replay_project.path / "config" / "config.toml").rename(replay_project.path / "config" / "other.toml")
+    (replay_project.path / "config" / "config.toml").write_text("# another tool's config\n")
+    ini = replay_project.path / "tox.ini"
+    ini.write_text(ini.read_text().rstrip("\n") + "\ntestpaths = profiles config/config.toml\n")
+    return replay_project
+
+
+def test_xdist_workers_collect_what_the_controller_selected(other_config: pytest.Pytester) -> None:
+    """Before, the workers collected testpaths' config/config.toml, failed, and the run said
+    "no tests ran" (rc 5); without -n it passed."""
+    result = other_config.runpytest_subprocess("-n", "2", "--testnet-config=config/other.toml",
+                                               "--testnet-profile", "quick_smoke")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_xdist_workers_collection_error_is_shown(other_config: pytest.Pytester) -> None:
+    result = other_config.runpytest_subprocess("-n", "2", "--testnet-config=config/other.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines([f"ERROR: xdist worker gw?: not found: {other_config.path}/config/config.toml "
+                                 "(no match in any of [[]<Dir config>[]])"])

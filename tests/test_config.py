@@ -86,3 +86,25 @@ def test_without_config_the_plugin_stays_out_of_the_way(pytester: pytest.Pyteste
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert "testnet budget" not in result.stdout.str()
+
+
+def _money_keys() -> list[tuple[str, str]]:
+    """Every amount or rate in the config: (dotted table, key)."""
+    import dataclasses
+    from decimal import Decimal
+    from typing import get_type_hints
+
+    from pytest_peak_testnet.desk.config import SECTIONS
+    return [(table, f.name) for table, (_, cls) in SECTIONS.items() for f in dataclasses.fields(cls)
+            if get_type_hints(cls)[f.name] is Decimal]
+
+
+@pytest.mark.parametrize(("table", "key"), _money_keys())
+def test_a_quoted_amount_is_refused_for_every_money_key(pytester: pytest.Pytester, table: str, key: str) -> None:
+    (pytester.path / "config").mkdir()
+    (pytester.path / "config" / "config.toml").write_text(f'[{table}]\n{key} = "5000"\n')
+    result = pytester.runpytest("--testnet-list")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [error] = error_lines(result)
+    assert error.startswith(f"ERROR: config/config.toml: {table}.{key}: expected a number")
+    assert error.endswith(", found '5000'")

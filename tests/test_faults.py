@@ -109,3 +109,22 @@ def test_a_lost_order_answer_is_spent_in_the_ledger_of_a_live_run(live_orders: p
     assert not kraken_simulator.exchange.account.orders  # nothing was placed; the budget is spent all the same
     budget = live_orders.runpytest("--testnet-budget")
     budget.stdout.fnmatch_lines(["  used       notional * trades     1   runs 1"])
+
+
+def test_a_public_call_told_too_many_requests_is_waited_out(live_orders: pytest.Pytester,
+                                                           kraken_simulator: Simulator) -> None:
+    """Kraken's per-IP limit on public calls is load, not a refusal: the run waits and goes on."""
+    kraken_simulator.faults.kraken_error("EGeneral:Too many requests", times=2, method="OHLC")
+    result = live_orders.runpytest("--testnet-profile", "faulty", "--testnet-record-mode=all",
+                                   "--testnet-base-url", kraken_simulator.url)
+    result.assert_outcomes(passed=1)
+    assert kraken_simulator.faults.pending == 0 and _ledger_run(live_orders)["actual_trades"] == 1
+
+
+def test_a_locked_account_stops_the_run_in_one_line(live_orders: pytest.Pytester, kraken_simulator: Simulator) -> None:
+    kraken_simulator.faults.kraken_error("ETrade:User Locked", method="AddOrder")
+    result = live_orders.runpytest("--testnet-profile", "faulty", "--testnet-record-mode=all",
+                                   "--testnet-base-url", kraken_simulator.url)
+    result.assert_outcomes(failed=1)
+    assert "Traceback" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["AccountSuspended: ETrade:User Locked*"])

@@ -24,6 +24,7 @@ from pytest_peak_testnet.exchange.errors import (
     BadResponse,
     BadSymbol,
     BaseError,
+    DDoSProtection,
     ExchangeNotAvailable,
     InsufficientFunds,
     MissingCredentials,
@@ -79,7 +80,7 @@ def client(make_client: MakeClient) -> KrakenTestnetClient:
 
 def test_public_endpoints(client: KrakenTestnetClient, kraken_simulator: Simulator) -> None:
     assert client.server_time() == int(kraken_simulator.clock.now())
-    assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT"}
+    assert set(client.asset_pairs()) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT", "XETHXXBT", "SHIBEUR"}
     ticker = client.ticker("ETH/EUR")
     assert ticker.bid < ticker.ask and ticker.pair_id == "XETHZEUR"
     page = client.ohlc("BTC/EUR", 1)
@@ -293,6 +294,8 @@ FAULTS: dict[str, tuple[Callable[[Simulator, int], None], type[BaseError]]] = {
     "EService:Unavailable": (lambda sim, n: sim.faults.kraken_error("EService:Unavailable", times=n),
                              ExchangeNotAvailable),
     "EService:Busy": (lambda sim, n: sim.faults.kraken_error("EService:Busy", times=n), ExchangeNotAvailable),
+    "EGeneral:Too many requests": (lambda sim, n: sim.faults.kraken_error("EGeneral:Too many requests", times=n),
+                                   DDoSProtection),
 }
 
 

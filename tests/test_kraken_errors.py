@@ -17,6 +17,8 @@ MAPPING = [
     ("EAPI:Rate limit exceeded", ke.RateLimitExceeded),
     ("EOrder:Rate limit exceeded", ke.RateLimitExceeded),
     ("EGeneral:Temporary lockout", ke.DDoSProtection),
+    ("EGeneral:Too many requests", ke.DDoSProtection),
+    ("ETrade:User Locked", ke.AccountSuspended),
     ("EGeneral:Permission denied", ke.PermissionDenied),
     ("EGeneral:Internal error", ke.ExchangeNotAvailable),
     ("EService:Unavailable", ke.ExchangeNotAvailable),

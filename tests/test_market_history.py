@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -55,6 +56,12 @@ def test_a_file_loads_as_its_pairs_candles(tmp_path: Path) -> None:
     (lambda r: [r[0], "1714521660,60023.5,60020.0,60000.0,60010.0,1.0,3", *r[2:]],
      ":2: expected low <= open, close <= high, found open 60023.5, high 60020.0, low 60000.0, close 60010.0"),
     (lambda r: r[:1], ": expected at least 2 candles, found 1"),
+    (lambda r: [r[0], "1714521660,60023.55,60030.0,60000.0,60010.0,1.0,3", *r[2:]],
+     ":2: price 60023.55 has more decimals than XBT/EUR's 1; the simulator serves a file's prices as written, so it "
+     "cannot round them (a pair with finer prices: ETHEUR (2), XBTUSDT (2), ETHXBT (5), SHIBEUR (8))"),
+    (lambda r: [r[0], "1714521660,0.00002345,0.00002401,0.00002300,0.00002399,1.0,3", *r[2:]],
+     ":2: price 0.00002345 has more decimals than XBT/EUR's 1; the simulator serves a file's prices as written, so it "
+     "cannot round them (a pair with finer prices: SHIBEUR (8))"),
 ])
 def test_gaps_and_bad_rows_are_one_line(tmp_path: Path, change: object, message: str) -> None:
     path = write(tmp_path / "XBTEUR_1.csv", change(rows(5)))  # type: ignore[operator]
@@ -89,6 +96,40 @@ def test_the_simulator_serves_the_candles_at_their_own_times(tmp_path: Path) -> 
         late = requests.get(f"{sim.url}/0/public/OHLC", params={"pair": "XBTEUR", "interval": 1}, timeout=10).json()
         assert late["error"] == ["EGeneral:Invalid arguments:no market history at 2024-05-01 01:30 UTC; "
                                  "XBTEUR_1.csv covers 2024-05-01 00:00 UTC to 2024-05-01 01:00 UTC"]
+
+
+def shib_rows(count: int) -> list[str]:
+    """A coin priced in millionths of a euro: every price has 8 decimals."""
+    lines = []
+    for i in range(count):
+        open_, close = 2345 + int(90 * math.sin(i / 11)), 2345 + int(90 * math.sin((i + 1) / 11))
+        lines.append(f"{START + i * 60},{open_ / 1e8:.8f},{(max(open_, close) + 7) / 1e8:.8f},"
+                     f"{(min(open_, close) - 5) / 1e8:.8f},{close / 1e8:.8f},{9_000_000 + i:.5f},{4 + i % 3}")
+    return lines
+
+
+def test_a_file_with_8_decimal_prices_records_and_replays_its_own_prices(project: pytest.Pytester) -> None:
+    """Before, SHIB-like prices in a BTC/EUR file were served as 0.0 everywhere; on a pair
+    with 8 price decimals every served candle is the file's row as written."""
+    edit(project.path / "config" / "config.toml", 'allowed = ["BTC/EUR", "ETH/EUR"]',
+         'allowed = ["BTC/EUR", "ETH/EUR", "SHIB/EUR"]')
+    write_profile(project, "shib", symbol="SHIB/EUR", duration_minutes=15, max_notional=200.0, max_trades=5,
+                  close_at_end=True, params={"fast": 3, "slow": 8})
+    lines = shib_rows(260)
+    data = write(project.path / "market" / "SHIBEUR_1.csv", lines)
+    recorded = project.runpytest("--testnet-profile", "shib", "--testnet-record-mode=all",
+                                 f"--testnet-simulator-data={data}")
+    recorded.assert_outcomes(passed=1)
+    interactions = json.loads((project.path / "cassettes" / "shib.json").read_text())["interactions"]
+    pages = [json.loads(i["response"]["body"]["string"])["result"]["SHIBEUR"]
+             for i in interactions if "/0/public/OHLC" in i["request"]["uri"]]
+    served = {str(c[0]): c[1:5] for page in pages for c in page[:-1]}
+    by_file = {line.split(",")[0]: line.split(",")[1:5] for line in lines}
+    assert len(served) >= 50 and all(served[t] == by_file[t] for t in served)
+    replayed = project.runpytest("--testnet-profile", "shib")
+    replayed.assert_outcomes(passed=1)
+    line = next(x for x in recorded.outlines if x.startswith("shib: "))
+    assert line in replayed.outlines
 
 
 def probe(project: pytest.Pytester) -> Path:
@@ -192,5 +233,22 @@ def test_recording_the_example_again_gives_the_same_candles(example: pytest.Pyte
     example.runpytest("--testnet-profile", "btc_usdt_history", "--testnet-record-mode=all",
                       "--testnet-simulator").assert_outcomes(passed=1)
     again = json.loads(cassette.read_text())["interactions"]
-    assert [(i["request"]["uri"], i["response"]["body"]["string"]) for i in again if "/public/" in i["request"]["uri"]] \
-        == [(i["request"]["uri"], i["response"]["body"]["string"]) for i in shipped if "/public/" in i["request"]["uri"]]
+    def candles(interactions: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """The market's answers; AssetPairs lists whatever pairs the simulator has now."""
+        return [(i["request"]["uri"], i["response"]["body"]["string"]) for i in interactions
+                if "/public/" in i["request"]["uri"] and "/AssetPairs" not in i["request"]["uri"]]
+    assert candles(again) == candles(shipped)
+
+
+def test_the_data_option_with_a_space_says_why_the_config_is_not_found(project: pytest.Pytester,
+                                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pytest reads the value as a test path before it knows the option; a file outside the
+    project moves the rootdir there, and the config was then only "not found"."""
+    data = write(tmp_path_factory.mktemp("elsewhere") / "XBTEUR_1.csv", rows(260))
+    probe(project)
+    result = project.runpytest("--testnet-profile", "history_probe", "--testnet-simulator-data", str(data))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [x for x in result.stderr.lines if x.startswith("ERROR: ")]
+    assert line.startswith("ERROR: config/config.toml: config file not found")
+    assert line.endswith(f"; pytest took the rootdir {data.parent.parent} from '--testnet-simulator-data {data}' (it reads "
+                         f"that value as a test path before it knows the option): write --testnet-simulator-data={data}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from test_bad_inputs import alias_bomb
 
 from conftest import error_lines, write_profile
 
@@ -34,6 +37,8 @@ def test_toml_profiles_are_listed_with_their_table(project: pytest.Pytester) -> 
     [
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_notional: -5\n",
          "profiles/bad.yaml:4: max_notional: expected a number > 0, found -5"),
+        ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_notional: \"500\"\n",
+         "profiles/bad.yaml:4: max_notional: expected a number > 0, found '500'"),
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 1m\nmax_trade: 5\n",
          "profiles/bad.yaml:4: max_trade: unknown key; did you mean max_trades?"),
         ("strategy: ma_crossover\nsymbol: BTC/EUR\ntimeframe: 2m\n",
@@ -68,7 +73,8 @@ def test_bad_toml_profile_names_the_table_key(project: pytest.Pytester) -> None:
         f.write('\n[testnet_profiles.t]\nstrategy = "ma_crossover"\nsymbol = "BTC/EUR"\ntimeframe = "1m"\nmax_trades = 0\n')
     result = project.runpytest()
     assert error_lines(result) == [
-        "ERROR: config/config.toml: testnet_profiles.t.max_trades: expected a whole number > 0, found 0"]
+        "ERROR: config/config.toml: testnet_profiles.t.max_trades: expected a whole number >= 2 (a round trip is "
+        "2 trades: a buy and the sell that closes it), found 0"]
 
 
 def test_overrides_change_the_plan_the_limits_see(project: pytest.Pytester) -> None:
@@ -102,3 +108,14 @@ def test_bad_override_is_a_usage_error(project: pytest.Pytester, override: str, 
     result = project.runpytest("--testnet-profile", "quick_smoke", "--testnet-dry-run", "--testnet-override", override)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert error_lines(result)[0].startswith(f"ERROR: {message}")
+
+
+def test_a_billion_laughs_is_refused_at_once(project: pytest.Pytester) -> None:
+    """Nine levels of nine aliases, about 500 bytes: expanded, 387 million strings (the
+    issue measured 115 s and 6.2 GB before a truncated error)."""
+    (project.path / "profiles" / "bomb.yaml").write_text(alias_bomb(9))
+    started = time.monotonic()
+    result = project.runpytest("--testnet-list")
+    assert time.monotonic() - started < 10
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert error_lines(result) == ["ERROR: profiles/bomb.yaml:6: invalid YAML: aliases are not allowed (found *a0)"]

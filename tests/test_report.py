@@ -79,6 +79,18 @@ def test_failed_profile_shows_its_error_and_a_run_failed_alert(replay_project: p
     assert [a["kind"] for a in data["profiles"][0]["alerts"]] == ["run_failed"]
 
 
+def test_markdown_shows_html_in_a_profile_name_as_text(replay_project: pytest.Pytester) -> None:
+    name = "<script>alert(1)</script>"
+    with (replay_project.path / "config" / "config.toml").open("a") as f:
+        f.write(f'\n[testnet_profiles."{name}"]\nstrategy = "ma_crossover"\nsymbol = "BTC/EUR"\ntimeframe = "1m"\n'
+                'max_notional = 1500.0\n')
+    replay_project.runpytest("--testnet-report").assert_outcomes(passed=4, skipped=1)
+    markdown, _ = report(replay_project)
+    assert "<script>" not in markdown and "</script>" not in markdown
+    assert "## &lt;script>alert(1)&lt;/script>" in markdown
+    assert row(markdown, "&lt;script>alert(1)&lt;/script>")[1] == "blocked"
+
+
 def test_blocked_profile_lists_the_limit_reasons(replay_project: pytest.Pytester) -> None:
     write_profile(replay_project, "too_big", max_notional=1500.0, duration_minutes=300)
     replay_project.runpytest("--testnet-profile", "too_big", "--testnet-report").assert_outcomes(skipped=1)

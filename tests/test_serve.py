@@ -200,3 +200,59 @@ def test_a_long_runs_fills_stay_in_view_among_its_candles(tmp_path: Path) -> Non
     recent = summary(run, AlertsConfig())["recent"]
     assert [line.split()[2] for line in recent] == ["fill", "candle"]
     assert "80/80 candles" in recent[-1]
+
+
+@pytest.mark.parametrize(("option", "value", "line"), [
+    ("--port", "99999", "peak-testnet: --port: expected a TCP port from 0 to 65535, found 99999"),
+    ("--port", "-1", "peak-testnet: --port: expected a TCP port from 0 to 65535, found -1"),
+    ("--refresh", "-5", "peak-testnet: --refresh: expected a number of seconds > 0, found -5"),
+    ("--refresh", "nan", "peak-testnet: --refresh: expected a number of seconds > 0, found nan"),
+])
+def test_a_bad_port_or_refresh_is_one_line(project: pytest.Pytester, option: str, value: str, line: str) -> None:
+    args = {"--port": "0", "--refresh": "1", option: value}
+    done = subprocess.run([str(BIN / "peak-testnet"), "serve", *(x for kv in args.items() for x in kv)],
+                          cwd=project.path, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stderr.splitlines(), done.stdout) == (1, [line], "")
+
+
+def _threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="counts threads in /proc")
+def test_idle_connections_are_bounded_timed_out_and_closed_quietly(project: pytest.Pytester) -> None:
+    """300 idle connections held 301 threads with no timeout, and closing them printed 300
+    BrokenPipeError tracebacks."""
+    import socket
+    import time
+
+    from pytest_peak_testnet.reporting.serve import IDLE_SECONDS, MAX_CONNECTIONS
+
+    proc = subprocess.Popen([str(BIN / "peak-testnet"), "serve", "--port", "0"], cwd=project.path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" on ", 1)[1].split()[0]
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(300)]
+        time.sleep(1)
+        assert _threads(proc.pid) <= MAX_CONNECTIONS + 2
+        idle[0].settimeout(IDLE_SECONDS + 10)
+        assert idle[0].recv(1) == b""  # the server closed it after IDLE_SECONDS of silence
+        statuses = []
+        while len(statuses) < 50 and 200 not in statuses:  # the other idle ones time out about as soon
+            try:
+                with urllib.request.urlopen(url + "api/state", timeout=30) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as busy:
+                statuses.append(busy.code)
+                time.sleep(0.1)
+        assert set(statuses) <= {503, 200} and statuses[-1] == 200  # busy said at once, then served
+        for conn in idle:
+            conn.close()
+        time.sleep(0.5)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err[:2000]

@@ -136,6 +136,18 @@ def test_run_caps_stop_the_session_with_the_reason(project: pytest.Pytester) -> 
     assert finished["spent_trades"] == 2 and Decimal(finished["metrics"]["open_volume"]) == 0
 
 
+def test_a_buy_the_run_notional_makes_too_small_ends_the_run_and_says_why(project: pytest.Pytester) -> None:
+    """3 EUR over 2 round trips is 0.73 EUR a buy, below BTC/EUR's minimum order: before,
+    the run bought nothing and ended DURATION_ELAPSED without a word."""
+    write_profile(project, "starved", duration_minutes=120, max_notional=3.0, params={"fast": 2, "slow": 5})
+    result = project.runpytest("--testnet-profile", "starved", "--testnet-record-mode=all", "--testnet-simulator")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["starved: RUN_MAX_NOTIONAL_REACHED (a buy within 3.00 for 2 round trips, 0.0000* BTC,"
+                                 " is below the pair's minimum order), 0 trades, *"])
+    [reached] = run_events(project, "limit_reached")
+    assert str(reached["reason"]).startswith("RUN_MAX_NOTIONAL_REACHED")
+
+
 def test_risk_limits_deny_orders_before_they_are_sent(replay_project: pytest.Pytester) -> None:
     edit(replay_project.path / "config" / "config.toml", "max_total_exposure_notional = 5000.0",
          "max_total_exposure_notional = 10.0")
@@ -291,3 +303,15 @@ def test_live_orders_book_the_exchanges_own_fills(project: pytest.Pytester, krak
     # Cash on the exchange moved by exactly the realized PnL the run reports.
     balance = client.balance()
     assert balance["ZEUR"] - 10_000 == Decimal(metrics["realized_pnl"])
+
+
+@pytest.mark.parametrize("timeframe", ["1w", "15d"])
+def test_a_timeframe_the_simulator_does_not_serve_is_refused_before_the_run(project: pytest.Pytester,
+                                                                           timeframe: str) -> None:
+    write_profile(project, "weekly", timeframe=timeframe, params={"fast": 2, "slow": 5})
+    result = project.runpytest("--testnet-profile", "weekly", "--testnet-record-mode=all", "--testnet-simulator")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines([f"*profiles/weekly.yaml: timeframe: the simulator serves 1m, 5m, 15m, 30m, 1h, 4h, 1d "
+                                 f"candles, not {timeframe}; record this profile against Kraken"])
+    assert "Traceback" not in result.stdout.str() and "BadRequest" not in result.stdout.str()
+    assert not (project.path / "cassettes" / "weekly.json").exists() and not ledger_runs(project.path)

@@ -77,7 +77,7 @@ def test_kraken_wire_format(kraken_simulator: Simulator) -> None:
     assert btc["altname"] == "XBTEUR" and btc["base"] == "XXBT" and btc["quote"] == "ZEUR"
     assert isinstance(btc["pair_decimals"], int) and isinstance(btc["ordermin"], str)
     assert {"costmin", "tick_size", "status", "fees", "fees_maker", "cost_decimals"} <= set(btc)
-    assert set(pairs.json()["result"]) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT"}
+    assert set(pairs.json()["result"]) == {"XXBTZEUR", "XETHZEUR", "XBTUSDT", "XETHXXBT", "SHIBEUR"}
     ticker = public(kraken_simulator, "Ticker", pair="ETHEUR").json()["result"]["XETHZEUR"]
     assert all(isinstance(x, int) for x in ticker["t"]) and isinstance(ticker["o"], str)
     assert all(isinstance(x, str) for key in "abcvplh" for x in ticker[key])

@@ -222,7 +222,8 @@ class TestParams:
 
     def test_a_decimal_param_is_the_number_written_not_its_binary_float(self) -> None:
         assert strategy("momentum_1h", threshold=0.0026).params.threshold == Decimal("0.0026")
-        assert strategy("momentum_1h", threshold="0.0026").params.threshold == Decimal("0.0026")
+        assert profile_error("momentum_1h", {"threshold": "0.0026"}) == (  # quoted: text, as every other key
+            "profiles/a.yaml: params.threshold: expected a number > 0, found '0.0026'")
 
     def test_unknown_strategy_lists_the_known_ones_and_the_closest(self) -> None:
         assert profile_error("ma_crosover", {}) == (

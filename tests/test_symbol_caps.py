@@ -54,7 +54,7 @@ def test_a_symbol_cap_blocks_a_run_with_its_reason(replay_project: pytest.Pytest
 def test_a_profile_can_expect_to_be_blocked_by_a_symbol_cap(replay_project: pytest.Pytester, code: str) -> None:
     with_caps(replay_project, 'allowed = ["BTC/EUR", "ETH/EUR"]\nmax_notional_per_day = { "BTC/EUR" = 50.0 }\n'
                               'max_trades_per_day = { "BTC/EUR" = 2 }\n')
-    fields = {"max_notional": 100.0, "max_trades": 1} if "NOTIONAL" in code else {"max_notional": 10.0, "max_trades": 5}
+    fields = {"max_notional": 100.0, "max_trades": 2} if "NOTIONAL" in code else {"max_notional": 10.0, "max_trades": 5}
     write_profile(replay_project, "capped", expect={"blocked": [code]}, **fields)
     result = replay_project.runpytest("--testnet-profile", "capped")
     result.assert_outcomes(passed=1)

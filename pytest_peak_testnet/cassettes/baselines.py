@@ -27,8 +27,9 @@ from typing import Any
 import yaml
 
 from ..atomic import atomic_write
+from ..desk import yamlio
 from ..desk.expectations import AMOUNTS, COUNTS
-from ..desk.yamlio import Loader, invalid
+from ..desk.yamlio import invalid
 from ..trading.exact import plain
 
 SUFFIX = ".baseline.yaml"
@@ -94,12 +95,19 @@ def read(path: Path, profile: str) -> Baseline:
         return BaselineError(f"baseline {path} {what}; rewrite it with: {update_command(profile)}")
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+        data = yamlio.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise broken(invalid(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise broken(f"is not UTF-8 text (byte {exc.start})") from None
+    except (OSError, RecursionError) as exc:
+        raise broken(f"cannot be read ({getattr(exc, 'strerror', None) or 'nested too deep'})") from None
     if not isinstance(data, dict) or not isinstance(data.get("figures"), dict) \
             or not isinstance(data.get("orders"), list):
         raise broken("holds no figures and orders")
+    for n, order in enumerate(data["orders"]):
+        if not isinstance(order, dict):
+            raise broken(f"holds {str(order)[:40]!r} as orders[{n}], expected a mapping of {', '.join(ORDER_KEYS)}")
     return Baseline(str(data.get("profile", profile)), data["figures"], data["orders"])
 
 
@@ -112,13 +120,17 @@ def _number(value: Any) -> Decimal | None:
 
 def close(old: Any, new: Any, tolerance: Decimal) -> bool:
     """Amounts within ``tolerance`` of each other, relative to the larger (``math.isclose``
-    without an absolute floor: zero matches only zero). Anything else compares exactly."""
+    without an absolute floor: zero matches only zero). Anything else compares exactly,
+    as do amounts too large to subtract."""
     if old is None or new is None:
         return old is new
     a, b = _number(old), _number(new)
     if a is None or b is None or not (a.is_finite() and b.is_finite()):
         return str(old) == str(new)
-    return abs(a - b) <= tolerance * max(abs(a), abs(b))
+    try:
+        return abs(a - b) <= tolerance * max(abs(a), abs(b))
+    except ArithmeticError:  # beyond what Decimal can compute (``1e999999999``): compared as written
+        return str(old) == str(new)
 
 
 def _describe(order: Mapping[str, Any] | None) -> str:

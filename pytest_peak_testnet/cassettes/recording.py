@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import vcr
+import yaml
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
@@ -35,7 +36,9 @@ from vcr.record_mode import RecordMode
 from vcr.serialize import serialize
 
 from ..atomic import atomic_write
-from .format import UNRECORDED_FIELDS, Key, request_key
+from ..desk import yamlio
+from ..desk.yamlio import invalid
+from .format import UNRECORDED_FIELDS, CassetteError, Key, request_key
 
 MATCH_ON = ("method", "path", "query", "body")
 #: The simulator's control endpoints drive its clock; they are not part of a session.
@@ -165,6 +168,18 @@ class Afresh(WholeFiles):
     @classmethod
     def load_cassette(cls, cassette_path: str, serializer: Any) -> Any:
         raise CassetteNotFoundError()
+
+
+def check_yaml(path: Path, record_command: str) -> None:
+    """Refuse a YAML cassette vcrpy is about to read if it holds aliases (``yamlio``) or is
+    not YAML at all: vcrpy would expand a few hundred bytes of nested aliases into
+    gigabytes, or fail with a traceback. A missing file is recorded afresh."""
+    try:
+        yamlio.refuse_aliases(path.read_bytes())
+    except FileNotFoundError:
+        return
+    except yaml.YAMLError as exc:
+        raise CassetteError(f"cassette {path} {invalid(exc)}; record it again with: {record_command}") from None
 
 
 def recorder(record_mode: str, serializer: str) -> vcr.VCR:

@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 import yaml
 
-from ..desk.yamlio import Loader, invalid
+from ..desk import yamlio
+from ..desk.yamlio import invalid
 from ..gcpause import gc_paused
 from .format import CassetteError, Key, describe, request_key, serializer_for
 
@@ -144,6 +145,8 @@ def _load(path: Path, record_command: str) -> list[tuple[Key, Reply]]:
         raise broken(f"is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except yaml.YAMLError as exc:
         raise broken(invalid(exc)) from None
+    except RecursionError:  # ``[[[[...`` 100,000 deep: no cassette is
+        raise broken("is nested too deep to be a cassette") from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
         raise broken(f"is not a vcrpy cassette of format version {FORMAT_VERSION}")
     if not isinstance(data.get("interactions"), list):
@@ -174,7 +177,7 @@ def parse(text: bytes, serializer: str) -> Any:
     free, yet each rescans pytest's whole heap. For ma_crossover_small's YAML cassette
     inside a pytest run that was 28-38 ms against 10 ms paused."""
     with gc_paused():
-        return json.loads(text) if serializer == "json" else yaml.load(text, Loader=Loader)
+        return json.loads(text) if serializer == "json" else yamlio.load(text)
 
 
 def _dig(mapping: Any, dotted: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import InputError
 from ..trading.exact import exact
 from . import limits
-from .schema import closest, coerce, describe
+from .schema import closest, describe, exact_figure
 
 #: Figures of the exchange's own fills (``trading.execution``): a run whose fills were
 #: simulated has none, and a bound on them then fails as "no figure". Slippage in basis
@@ -140,14 +140,14 @@ def _codes(value: Any, known: tuple[str, ...], where: str, what: str) -> tuple[s
 def _bound(name: str, value: Any, hint: type, where: str) -> Bound:
     """``{min: .., max: ..}`` (either may be left out) or one exact value."""
     if not isinstance(value, dict):
-        number = coerce(value, hint, None, where)
+        number = exact_figure(value, hint, where)
         return Bound(name, number, number, exact=True)
     for key in value:
         if key not in ("min", "max"):
             raise InputError(f"{where}.{key}", f"unknown bound, expected min or max{closest(str(key), ('min', 'max'))}")
     if not value:
         raise InputError(where, "expected min, max or both, found an empty table")
-    low, high = (None if value.get(k) is None else coerce(value[k], hint, None, f"{where}.{k}") for k in ("min", "max"))
+    low, high = (None if value.get(k) is None else exact_figure(value[k], hint, f"{where}.{k}") for k in ("min", "max"))
     if low is not None and high is not None and low > high:
         raise InputError(where, f"min {low} is above max {high}")
     return Bound(name, low, high)

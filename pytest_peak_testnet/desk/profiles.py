@@ -18,9 +18,10 @@ import yaml
 
 from ..cassettes import SERIALIZERS
 from ..errors import InputError, ProfileError, display
+from . import yamlio
 from .config import PROFILES_TABLE, DeskConfig, Timeframe, check_unused_exchanges
 from .expectations import Expectations
-from .schema import build, closest, coerce, non_negative, positive
+from .schema import build, closest, coerce, positive, round_trip, share
 from .yamlio import Loader, problem
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -38,7 +39,8 @@ class Profile:
     timeframe: Timeframe
     duration_minutes: int = positive(60)
     max_notional: Decimal = positive(Decimal("500"))
-    max_trades: int = positive(20)
+    #: A run buys only when a buy and the sell that closes it both fit: fewer than 2 never trades.
+    max_trades: int = round_trip(20)
     #: Close a position still open on the last candle at that candle's close (freqtrade's
     #: force-exit, backtesting.py's ``finalize_trades``); otherwise it is reported as open.
     close_at_end: bool = False
@@ -53,7 +55,8 @@ class Profile:
     #: Replays compare the run with ``<name>.baseline.yaml`` beside the cassette (``baselines``).
     baseline: bool = True
     #: Relative tolerance for amounts against the baseline; default ini ``testnet_baseline_tolerance``, else 1e-9.
-    baseline_tolerance: Decimal | None = non_negative(None)
+    #: Above 1 it would match any two amounts of one sign, so it is refused.
+    baseline_tolerance: Decimal | None = share(None)
     #: A Kraken OHLCVT CSV (relative to the rootdir) the simulator serves when recording this profile.
     simulator_data: str | None = None
     #: The ``[exchange.NAME]`` block this profile trades on; default ``[testnet_session] default_exchange``.
@@ -82,13 +85,19 @@ OVERRIDE_ALIASES = {"duration": "duration_minutes", "notional": "max_notional", 
 
 def _checked(profile: Profile, where: str) -> Profile:
     """What the field types cannot say: markers are identifiers, a cassette is a file vcrpy
-    can serialize."""
+    can serialize and stays under the cassettes folder (a recording writes it and its
+    baseline there)."""
     for marker in profile.markers:
         if not marker.isidentifier():
             raise ProfileError(f"{where}: markers", f"expected marker names (identifiers), found {marker!r}")
-    if profile.cassette is not None and Path(profile.cassette).suffix.lower() not in SERIALIZERS:
-        raise ProfileError(f"{where}: cassette",
-                           f"expected a file name ending in {' or '.join(SERIALIZERS)}, found {profile.cassette!r}")
+    if profile.cassette is not None:
+        cassette = Path(profile.cassette)
+        if cassette.suffix.lower() not in SERIALIZERS:
+            raise ProfileError(f"{where}: cassette",
+                               f"expected a file name ending in {' or '.join(SERIALIZERS)}, found {profile.cassette!r}")
+        if cassette.is_absolute() or cassette.drive or ".." in cassette.parts:
+            raise ProfileError(f"{where}: cassette", "expected a path inside the cassettes folder (relative, without "
+                                                     f"'..'), found {profile.cassette!r}")
     return profile
 
 
@@ -97,7 +106,7 @@ def load_yaml_profile(path: Path, root: Path, defaults: Mapping[str, Any] | None
     shown = display(path, root)
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=Loader)
+        data = yamlio.load(text)
     except yaml.YAMLError as exc:
         what, line = problem(exc)
         raise ProfileError(f"{shown}{f':{line}' if line else ''}", f"invalid YAML: {what or exc}") from None
@@ -197,7 +206,7 @@ def apply_overrides(profile: Profile, overrides: Sequence[str], root: Path) -> P
         if not sep or not key:
             raise ProfileError("--testnet-override", f"expected KEY=VALUE, found {item!r}")
         try:
-            value = yaml.load(raw, Loader=Loader) if raw.strip() else raw
+            value = yamlio.load(raw) if raw.strip() else raw
         except yaml.YAMLError:
             value = raw
         if key.startswith("params."):

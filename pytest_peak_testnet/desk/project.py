@@ -24,6 +24,7 @@ from ..activation import (
     active,
     not_a_desk,
     parsed_config,
+    rootdir_hint,
 )
 from ..errors import InputError, ProfileError
 from ..trading.strategies import BUILTIN_STRATEGIES, Strategy, make_strategy
@@ -130,7 +131,7 @@ def open_desk(config: pytest.Config) -> Desk | None:
             make_strategy(profile.strategy, profile.params, profile.key_prefix(root), known_strategies)
         ledger = open_ledger(desk_config.orchestration)
     except InputError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(f"{exc}{rootdir_hint(config)}") from None
     limits = LimitsController(desk_config.run_limits, desk_config.daily_limits, desk_config.symbols, ledger)
     desk = Desk(
         root=root,

@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import re
 import types
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -27,7 +28,13 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "positive": (lambda v: v > 0, "> 0"),
     "non_negative": (lambda v: v >= 0, ">= 0"),
     "fraction": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "round_trip": (lambda v: v >= 2, ">= 2 (a round trip is 2 trades: a buy and the sell that closes it)"),
 }
+
+
+#: ``1e3``: YAML 1.1 (PyYAML) reads it as text, since its floats need a dot (``1.0e+3``).
+_YAML_TEXT_EXPONENT = re.compile(r"([-+]?\d+)[eE]([-+]?)(\d+)")
 
 
 def positive(default: Any) -> Any:
@@ -40,6 +47,14 @@ def non_negative(default: Any) -> Any:
 
 def fraction(default: Any) -> Any:
     return dataclasses.field(default=default, metadata={"check": "fraction"})
+
+
+def share(default: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"check": "share"})
+
+
+def round_trip(default: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"check": "round_trip"})
 
 
 def closest(name: str, known: Any) -> str:
@@ -117,11 +132,18 @@ def expected(hint: Any, check: str | None = None) -> str:
     return str(hint)
 
 
-def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Decimal:
+def _exact(value: Any, check: str | None, bad: Callable[[], InputError], *, quoted: bool = False) -> Decimal:
     """Money and rates as ``Decimal``: a TOML/YAML float becomes the number written in the
-    file (``0.0026``, via its shortest repr, not the binary float's 0.00259999...), and a
-    string such as ``"0.0026"`` is taken as written, for values a float cannot hold."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    file (``0.0026``, via its shortest repr, not the binary float's 0.00259999...). A quoted
+    amount (``"5000"``) is refused like any other type mismatch, since the same text is a
+    string to every other reader of the file; only where ``quoted`` (an expectation's exact
+    figure, copied from a report, more digits than a float holds) is it taken as written."""
+    exponent = _YAML_TEXT_EXPONENT.fullmatch(value.strip()) if isinstance(value, str) and not quoted else None
+    if exponent:
+        error = bad()
+        raise InputError(error.where, f"{error.message} (YAML reads an exponent without a dot as text: write "
+                                      f"{exponent[1]}.0e{exponent[2] or '+'}{exponent[3]} or the plain number)")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (isinstance(value, str) and not quoted):
         raise bad()
     try:
         number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
@@ -130,6 +152,15 @@ def _exact(value: Any, check: str | None, bad: Callable[[], InputError]) -> Deci
     if not number.is_finite() or (check and not CHECKS[check][0](number)):
         raise bad()
     return number
+
+
+def exact_figure(value: Any, hint: type, where: str) -> Any:
+    """An expectation's figure: like ``coerce``, but an amount may be quoted to keep digits
+    a float cannot hold (``"9999.765172267066624"``)."""
+    if hint is Decimal:
+        return _exact(value, None, lambda: InputError(where, f"expected {expected(hint)}, found {describe(value)}"),
+                      quoted=True)
+    return coerce(value, hint, None, where)
 
 
 def _plural(hint: Any) -> str:

@@ -478,6 +478,8 @@ def _decode(path: Path, day: date, text: str) -> DayUsage:
         data = json.loads(text, parse_float=Decimal)
     except (json.JSONDecodeError, InvalidOperation) as exc:
         raise bad(f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise bad("nested too deep to be a ledger") from None
     if not isinstance(data, dict) or not isinstance(data.get("run_log"), list):
         raise bad("expected an object with a run_log list")
     if data.get("date") != day.isoformat():

@@ -16,9 +16,10 @@ from typing import Any
 from ..desk.config import TIMEFRAMES
 from ..desk.profiles import Profile
 from ..desk.project import Desk
-from ..errors import InputError, display
+from ..errors import InputError, ProfileError, display
 from .simulator.kraken.account import DEFAULT_BALANCES
 from .simulator.kraken.csvhistory import History, load, stamp
+from .simulator.kraken.marketdata import INTERVALS
 
 
 @lru_cache(maxsize=8)
@@ -35,6 +36,16 @@ def history_for(desk: Desk, profile: Profile) -> History | None:
         return _history(chosen, chosen.stat().st_mtime_ns)
     except FileNotFoundError:
         raise InputError(display(chosen, desk.root), "simulator data file not found") from None
+
+
+def check_timeframe(desk: Desk, profile: Profile, venue: str) -> None:
+    """The Kraken simulator serves candles that divide a UTC day; Kraken's 1w and 15d would
+    take it years of minute bars per answer. Such a profile is refused before its run starts."""
+    if venue == "kraken" and TIMEFRAMES[profile.timeframe] not in INTERVALS:
+        served = ", ".join(name for name, minutes in TIMEFRAMES.items() if minutes in INTERVALS)
+        raise ProfileError(f"{profile.key_prefix(desk.root)}timeframe",
+                           f"the simulator serves {served} candles, not {profile.timeframe}; "
+                           "record this profile against Kraken")
 
 
 def simulator_market(desk: Desk, profile: Profile, venue: str = "kraken") -> dict[str, Any]:

@@ -12,6 +12,7 @@ so an edited template is compiled afresh).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ import jinja2
 
 from .charts import sparkline
 from .formatting import cell, money, num, pct, ratio
+
+#: A ``<`` that CommonMark could read as the start of raw HTML or an autolink.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 class ReportError(Exception):
@@ -34,17 +38,29 @@ def environment(user_dir: Path | None = None, autoescape: bool = False) -> jinja
     if user_dir is not None:
         loaders.insert(0, jinja2.FileSystemLoader(user_dir))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             autoescape=autoescape, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             bytecode_cache=_bytecode_cache())
+                             autoescape=autoescape, finalize=None if autoescape else markdown_text,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             bytecode_cache=_bytecode_cache("html" if autoescape else "markdown"))
     env.filters.update(sparkline=sparkline, cell=cell, num=num, money=money, pct=pct, ratio=ratio)
     return env
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
+def markdown_text(value: Any) -> Any:
+    """Every value a Markdown template prints, with a ``<`` that could open a tag, a comment
+    or an autolink (``<`` then a letter, ``/``, ``!`` or ``?``) as an entity: Markdown passes
+    raw HTML through, so a profile named ``<script>...`` would be a script wherever the
+    report is rendered (a CI summary, a pull request). ``-0.23 < 0`` and ``1500.00 >
+    1000.00`` open nothing and stay as they are, in code spans too."""
+    return _TAG_START.sub("&lt;", value) if isinstance(value, str) else value
+
+
+def _bytecode_cache(kind: str) -> jinja2.BytecodeCache | None:
     """jinja2's own cache folder, or none where the temp directory is not safe to share
-    (rendering is then only slower)."""
+    (rendering is then only slower). Compiled code depends on the environment as well as
+    the source (``finalize`` is compiled in), and jinja2 keys it by the source alone: each
+    kind of environment keeps its own files."""
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return jinja2.FileSystemBytecodeCache(pattern=f"__peak_testnet_{kind}_%s.cache")
     except (OSError, RuntimeError):
         return None
 

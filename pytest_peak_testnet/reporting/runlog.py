@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from ..atomic import named
 from ..trading.exact import json_default
 
 EVENTS_FILE = "events.jsonl"
@@ -41,8 +42,11 @@ class RunLog:
         if self._file is None:
             return
         record = {"event": event, "time": time, "at": self._now(), **fields}
-        self._file.write(_encode(record) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(_encode(record) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise named(exc, self.path) from None
         if self._listener is not None:
             self._listener(record)
 
@@ -59,5 +63,8 @@ class RunLog:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:  # what a full disk kept in the buffer
+                raise named(exc, self.path) from None

@@ -5,12 +5,20 @@ as they are now, so a page that refreshes shows runs appear, their events and eq
 arrive, and today's budget fill up while pytest writes. Only GET and HEAD are answered:
 the server cannot change anything. It binds to 127.0.0.1 unless told otherwise, since the
 ledger and the run logs are the desk's own business.
+
+Browsers keep idle connections open, and a page left open somewhere keeps refreshing: at
+most ``MAX_CONNECTIONS`` are served at once (one more is answered 503 at once), a
+connection silent for ``IDLE_SECONDS`` is closed, and a client that goes away is not an
+error.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import socket
+import sys
+import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +30,12 @@ from . import dashboard
 
 #: Seconds between the served page's refreshes.
 REFRESH_SECONDS = 2.0
+#: Connections served at once, and how long one may stay silent.
+MAX_CONNECTIONS = 32
+IDLE_SECONDS = 10.0
+#: The answer to a connection beyond ``MAX_CONNECTIONS``.
+BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
+        b"Content-Length: 5\r\n\r\nbusy\n")
 
 
 def routes(config: DeskConfig, refresh: float) -> dict[str, tuple[str, Callable[[], str]]]:
@@ -46,6 +60,7 @@ def handler(config: DeskConfig, refresh: float = REFRESH_SECONDS) -> type[BaseHT
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "peak-testnet"
+        timeout = IDLE_SECONDS
 
         def do_GET(self) -> None:
             self._answer(body=True)
@@ -78,12 +93,45 @@ def handler(config: DeskConfig, refresh: float = REFRESH_SECONDS) -> type[BaseHT
     return Handler
 
 
+class DashboardServer(ThreadingHTTPServer):
+    """A thread per connection, at most ``MAX_CONNECTIONS`` of them (see the module)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler_class: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler_class)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):  # full: say so at once rather than queue behind idle ones
+            try:
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, socket.timeout)):
+            return  # the client closed or went quiet: nothing went wrong here
+        super().handle_error(request, client_address)
+
+
 def server(config: DeskConfig, host: str = "127.0.0.1", port: int = 8000,
            refresh: float = REFRESH_SECONDS) -> ThreadingHTTPServer:
     """Bound and ready; ``serve_forever`` starts answering. Port 0 picks a free one."""
-    httpd = ThreadingHTTPServer((host, port), handler(config, refresh))
-    httpd.daemon_threads = True
-    return httpd
+    return DashboardServer((host, port), handler(config, refresh))
 
 
 def is_loopback(host: str) -> bool:

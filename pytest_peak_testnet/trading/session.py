@@ -19,8 +19,10 @@ it with independent backtesters). The rules:
   ``close_at_end``; otherwise it is reported as open, with its unrealized PnL.
 - A buy is sent only when the run's caps leave room for it *and* for the sell that closes
   it: two trades, and its notional plus ``SELL_HEADROOM`` times it for the sell. A sell that
-  closes the position is never held back. When a buy does not fit, the session ends
-  (``RUN_MAX_TRADES_REACHED`` / ``RUN_MAX_NOTIONAL_REACHED``): it is flat then.
+  closes the position is never held back. When a buy does not fit, or the run's notional
+  shared among its round trips makes it smaller than the pair's minimum order, the session
+  ends (``RUN_MAX_TRADES_REACHED`` / ``RUN_MAX_NOTIONAL_REACHED``, logged as
+  ``limit_reached``): it is flat then.
 - A trade is an order the exchange accepted; the notional is the filled notional (volume
   times fill price, fees apart). An accepted order not filled yet counts at its order
   price. The run's caps, the ledger and the reports all use these two figures.
@@ -86,6 +88,7 @@ class Trader:
         #: trades allow, so that a run can use all its trades.
         trips = profile.max_trades // 2
         share = RATIOS.divide(profile.max_notional, trips * (1 + SELL_HEADROOM)) if trips else ZERO
+        self.risk_cap = max_order_notional
         self.order_cap = min(max_order_notional, share)
         self.trades = 0
         self.candles = 0
@@ -130,12 +133,15 @@ class Trader:
     def _buy(self, candle: Candle) -> OrderRequest | str | None:
         paper, rules, p = self.paper, self.instrument, self.profile
         price = candle.close
-        volume = min(paper.size(price), paper.lots(RATIOS.divide(self.order_cap, paper.slipped("buy", price))))
-        if not volume or volume < rules.min_quantity or (rules.min_notional is not None
-                                                          and volume * price < rules.min_notional):
-            return None  # too small for the exchange: no order, and the run goes on
         if self.trades + 2 > p.max_trades:
             return f"RUN_MAX_TRADES_REACHED ({self.trades} of {p.max_trades} trades used; a buy needs 2 left)"
+        sized = paper.size(price)
+        volume = min(sized, paper.lots(RATIOS.divide(self.order_cap, paper.slipped("buy", price))))
+        if self._too_small(volume, price):
+            if self._too_small(min(sized, paper.lots(RATIOS.divide(self.risk_cap, paper.slipped("buy", price)))), price):
+                return None  # the account or the risk limit per order: too small for the exchange, the run goes on
+            return (f"RUN_MAX_NOTIONAL_REACHED (a buy within {p.max_notional:.2f} for {p.max_trades // 2} round "
+                    f"trips, {volume} {rules.symbol.split('/')[0]}, is below the pair's minimum order)")
         estimate = BOOKS.multiply(volume, paper.slipped("buy", price))
         needed = BOOKS.multiply(estimate, 1 + SELL_HEADROOM)
         spent = self.spent_notional
@@ -143,6 +149,11 @@ class Trader:
             return (f"RUN_MAX_NOTIONAL_REACHED ({spent:.2f} used + {needed:.2f} for a buy and its sell "
                     f"> {p.max_notional:.2f})")
         return OrderRequest("buy", volume, price, candle.time)
+
+    def _too_small(self, volume: Decimal, price: Decimal) -> bool:
+        rules = self.instrument
+        return not volume or volume < rules.min_quantity or (rules.min_notional is not None
+                                                             and volume * price < rules.min_notional)
 
     def accepted(self, order: OrderRequest, txids: tuple[str, ...] = ()) -> None:
         """The exchange took ``order``. Simulated, it fills at the next open (or now at this

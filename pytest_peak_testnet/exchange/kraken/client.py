@@ -10,12 +10,13 @@ Retry rule
 A request is retried, at most ``max_retries`` times with exponential backoff (1, 2, 4 ...
 seconds, capped at 16, slept through the injected ``sleep``), after a *transient* failure:
 a connection error, a timeout, HTTP 5xx or 429, a body that is not JSON, or one of Kraken's
-``EService:Unavailable``, ``EService:Busy``, ``EAPI:Rate limit exceeded``. Everything else
-is raised at once, typed (see ``kraken_errors``).
+``EService:Unavailable``, ``EService:Busy``, ``EAPI:Rate limit exceeded``, ``EGeneral:Too
+many requests`` (the per-IP limit on public calls). Everything else is raised at once, typed
+(see ``kraken_errors``).
 
 A real (non-validate) AddOrder is resent only when the failure proves Kraken did not take
 the order: the connection was refused or never established (nothing was sent), or Kraken
-itself answered with one of the three error strings above (an error envelope means the
+itself answered with one of the error strings above (an error envelope means the
 order was rejected). After a read timeout, a dropped connection, a 5xx or a garbled body
 the order may already be on the book, and a blind resend could place it twice; the client
 then raises at once, saying so, and the caller decides with ``open_orders()`` /
@@ -108,7 +109,8 @@ def __getattr__(name: str) -> Any:
 
 USER_AGENT = f"pytest-peak-testnet/{__version__}"
 #: Kraken answers that prove the request was refused and that waiting may cure.
-RETRYABLE_ERRORS = frozenset({"EService:Unavailable", "EService:Busy", "EAPI:Rate limit exceeded"})
+RETRYABLE_ERRORS = frozenset({"EService:Unavailable", "EService:Busy", "EAPI:Rate limit exceeded",
+                              "EGeneral:Too many requests"})
 BACKOFF_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 16.0
 #: Kraken accepts at most this many txids in one QueryOrders call.

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import (
+    AccountSuspended,
     AuthenticationError,
     BadRequest,
     BadResponse,
@@ -39,6 +40,8 @@ EXACT: Mapping[str, type[BaseError]] = {
     "EAPI:Rate limit exceeded": RateLimitExceeded,
     "EOrder:Rate limit exceeded": RateLimitExceeded,
     "EGeneral:Temporary lockout": DDoSProtection,
+    "EGeneral:Too many requests": DDoSProtection,
+    "ETrade:User Locked": AccountSuspended,
     "EGeneral:Permission denied": PermissionDenied,
     "EGeneral:Internal error": ExchangeNotAvailable,
     "EService:Market in cancel_only mode": OnMaintenance,

@@ -9,7 +9,9 @@ and the simulator's clock starts inside the file.
 
 A file with a gap, a row out of order or a bad figure is refused with one line naming the
 file, the line and what is wrong: a simulated session on holed data would trade on
-candles that never existed.
+candles that never existed. So is a price finer than the pair's ``pair_decimals``: the
+simulator writes prices on the pair's grid, and rounding them would serve a market that
+never was (8-decimal prices of a cheap coin on a 1-decimal pair all became 0.0).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
 from ....errors import InputError
@@ -104,7 +106,7 @@ def load(path: Path, pair: str | None = None) -> History:
     for number, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip():
             continue
-        bars.append(_bar(row, f"{shown}:{number}"))
+        bars.append(_bar(row, f"{shown}:{number}", found))
         lines.append(number)
     if len(bars) < 2:
         raise InputError(shown, f"expected at least 2 candles, found {len(bars)}")
@@ -124,7 +126,7 @@ def load(path: Path, pair: str | None = None) -> History:
     return History(path, found, interval, tuple(bars))
 
 
-def _bar(row: list[str], where: str) -> Bar:
+def _bar(row: list[str], where: str, pair: SimPair) -> Bar:
     if len(row) != len(COLUMNS):
         raise InputError(where, f"expected {len(COLUMNS)} columns ({', '.join(COLUMNS)}), found {len(row)}")
     try:
@@ -136,8 +138,20 @@ def _bar(row: list[str], where: str) -> Bar:
             from None
     if not all(v.is_finite() and v > 0 for v in (open_, high, low, close)) or volume < 0 or trades < 0:
         raise InputError(where, "expected prices > 0 and volume and trades >= 0")
+    grid = Decimal(1).scaleb(-pair.pair_decimals)
+    finer = next((v for v in (open_, high, low, close) if v != v.quantize(grid, rounding=ROUND_DOWN)), None)
+    if finer is not None:
+        raise InputError(where, f"price {finer} has more decimals than {pair.wsname}'s {pair.pair_decimals}; the "
+                                "simulator serves a file's prices as written, so it cannot round them (a pair "
+                                f"with finer prices: {_finer_pairs(finer)})")
     if not low <= min(open_, close) <= max(open_, close) <= high:
         raise InputError(where, f"expected low <= open, close <= high, found open {open_}, high {high}, low {low}, "
                                 f"close {close}")
     vwap = (high + low + close) / 3
     return (time, float(open_), float(high), float(low), float(close), float(vwap), float(volume), trades)
+
+
+def _finer_pairs(price: Decimal) -> str:
+    places = -price.normalize().as_tuple().exponent  # type: ignore[operator]  # finite: checked before
+    fit = [f"{p.altname} ({p.pair_decimals})" for p in PAIRS.values() if p.pair_decimals >= places]
+    return ", ".join(fit) or "none"

@@ -18,7 +18,7 @@ TAKER_FEE = Decimal("0.0026")
 MAKER_FEE = Decimal("0.0016")
 
 #: Decimals Kraken shows each asset's balance with.
-ASSET_DECIMALS = {"ZEUR": 4, "XXBT": 10, "XETH": 10, "USDT": 8}
+ASSET_DECIMALS = {"ZEUR": 4, "XXBT": 10, "XETH": 10, "USDT": 8, "SHIB": 5}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,14 @@ PAIRS: dict[str, SimPair] = {
         SimPair("XBTUSDT", "XBTUSDT", "XBT/USDT", "XXBT", "USDT", pair_decimals=2, lot_decimals=8, cost_decimals=5,
                 ordermin=Decimal("0.00005"), costmin=Decimal("0.5"), tick_size=Decimal("0.01"), status="online",
                 position_limits=(270, 180), start_price=42_300.0, daily_volatility=0.03, minute_volume=2.0),
+        # A cross priced in bitcoin (5 price decimals) and a coin priced in millionths of a
+        # euro (8): homes for market files whose prices are that fine.
+        SimPair("XETHXXBT", "ETHXBT", "ETH/XBT", "XETH", "XXBT", pair_decimals=5, lot_decimals=8, cost_decimals=10,
+                ordermin=Decimal("0.002"), costmin=Decimal("0.00002"), tick_size=Decimal("0.00001"), status="online",
+                position_limits=(2700, 1400), start_price=0.0545, daily_volatility=0.025, minute_volume=5.0),
+        SimPair("SHIBEUR", "SHIBEUR", "SHIB/EUR", "SHIB", "ZEUR", pair_decimals=8, lot_decimals=5, cost_decimals=5,
+                ordermin=Decimal("50000"), costmin=Decimal("0.5"), tick_size=Decimal("0.00000001"), status="online",
+                position_limits=(0, 0), start_price=0.0000093, daily_volatility=0.05, minute_volume=200_000_000.0),
     )
 }
 
