@@ -6,6 +6,7 @@ file removes what a writer killed mid-way left behind, and never a live writer's
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -24,7 +25,11 @@ def atomic_write(path: Path, text: str, *, durable: bool = False) -> None:
     and the folder it pointed into (another volume, a shared folder) would silently stop
     getting the writes."""
     path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        # A file where the folder should be: say it as opening the file would, naming the file.
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
     remove_abandoned_temp_files(path)
     prefix = f".{path.name}.{processes.host()}.{os.getpid()}."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
