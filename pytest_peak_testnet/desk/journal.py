@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -117,7 +118,7 @@ def settle_surely(settle: Callable[[PendingSettle], T], journal: Journal, entry:
             try:
                 return settle(entry)
             except (InputError, OSError) as exc:
-                why = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+                why = failure(exc, where)
             if time.monotonic() + wait > deadline:
                 break
             log.warning("settle of run %s failed, trying again in %.2f s: %s", entry.run_id, wait, why)
@@ -132,6 +133,16 @@ def settle_surely(settle: Callable[[PendingSettle], T], journal: Journal, entry:
                                   f"{journal.folder} ({exc.strerror}): {spend} are NOT in the ledger") from None
     raise SettleJournaled(where, f"could not settle for {seconds:g} s ({why}); {spend} are kept in {path} "
                           "and applied at the next ledger access")
+
+
+def failure(exc: InputError | OSError, where: str) -> str:
+    """Why a settle failed, for a ``SettleJournaled`` that names ``where`` already: a
+    file-system error on the ledger file itself is its type and reason, not the path again."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if exc.errno is not None and exc.filename is not None and os.path.realpath(exc.filename) == os.path.realpath(where):
+        exc = OSError(exc.errno, exc.strerror)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class SettleJournaled(InputError):
