@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ..desk.project import Desk
-from ..errors import InputError, display
+from ..errors import InputError, display, os_problem
 from ..gcpause import gc_paused
 from .terminal import session_line, summary_line
 
@@ -99,7 +99,7 @@ class RunWatcher:
             for line in lines:
                 terminalreporter.write_line(line)
         except (ReportError, OSError) as exc:
-            why = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+            why = os_problem(exc) if isinstance(exc, OSError) else exc
             terminalreporter.write_line(f"testnet report not written: {why}", red=True)
             if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
                 self.session.exitstatus = pytest.ExitCode.USAGE_ERROR
