@@ -131,3 +131,37 @@ def test_ctrl_c_during_a_signed_request_shows_no_key_signature_or_nonce(project:
         assert needle not in output
     assert find_secrets(output.replace("API-Key", "").replace("API-Sign", "")) == []  # no signature, no nonce=
     assert not re.search(r"\b1[7-9]\d{11}\b", output)  # a nonce: milliseconds since the epoch
+
+
+CTRL_C_IN_A_BINANCE_ORDER = """
+import os, signal, threading
+from decimal import Decimal
+from pytest_peak_testnet.exchange.binance import BinanceTestnetClient
+from pytest_peak_testnet.exchange.simulator import Simulator
+
+def test_order():
+    with Simulator(venue="binance", api_key=os.environ["PEAK_KEY"], api_secret=os.environ["PEAK_SECRET"]) as sim:
+        config = sim.config()
+        client = BinanceTestnetClient(config, keys=sim.credentials(config))
+        sim.faults.delay(5, method="POST /api/v3/order")
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        client.place_order("BTC/USDT", "buy", "market", Decimal("0.001"))
+"""
+
+
+@pytest.mark.parametrize("option", ["--fulltrace", "--showlocals"])
+def test_ctrl_c_during_a_binance_order_shows_no_key_or_signature(pytester: pytest.Pytester,
+                                                                  monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    """Binance signs the query: the body of a POST, the URL of a GET. The key travels in
+    ``X-MBX-APIKEY``; both are ``Redacted`` like Kraken's, all the way down to the socket."""
+    monkeypatch.setenv("PEAK_KEY", KEY)
+    monkeypatch.setenv("PEAK_SECRET", SECRET)
+    pytester.makepyfile(test_binance_order=CTRL_C_IN_A_BINANCE_ORDER)
+    result = pytester.runpytest_subprocess(option, "-p", "no:randomly", "-p", "no:xdist", timeout=60)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    output = result.stdout.str() + result.stderr.str()
+    if option == "--fulltrace":  # the whole stack, down to the socket waiting for the order's answer
+        assert "_attempt" in output and "readinto" in output
+    for needle in (KEY, SECRET, KEY[:14], SECRET[:16]):
+        assert needle not in output
+    assert not re.search(r"signature=[0-9a-f]{16}", output)

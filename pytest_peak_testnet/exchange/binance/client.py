@@ -73,6 +73,7 @@ from ..errors import (
     RateLimitExceeded,
 )
 from ..protocol import CandlePage, Fill, Instrument, OrderAck, OrderReport, OrderType, Side, Ticker
+from ..redacted import Redacted
 from ..transport import Reply, Transient, Transport, environment_session, transport_failure
 from .config import BinanceConfig
 from .environments import refusal
@@ -361,8 +362,8 @@ class BinanceTestnetClient:
         if signed:
             keys = self._credentials()
             query = urlencode({**params, "recvWindow": self.config.recv_window, "timestamp": self._timestamp()})
-            query += f"&signature={keys.sign(query)}"
-            headers["X-MBX-APIKEY"] = keys.key
+            query = Redacted(f"{query}&signature={keys.sign(query)}")  # see exchange.redacted
+            headers["X-MBX-APIKEY"] = Redacted(keys.key)
         log.debug("%s %s %s", verb, path, dict(params))
         url = self.base_url + path
         timeout = self.config.timeout_seconds
@@ -372,6 +373,8 @@ class BinanceTestnetClient:
                 response = self._session.post(url, data=query, headers=headers, timeout=timeout)
             else:
                 target = f"{url}?{query}" if query else url
+                if signed:
+                    target = Redacted(target)
                 send = self._session.get if verb == "GET" else self._session.delete
                 response = send(target, params={}, headers=headers, timeout=timeout)
         except OSError as exc:
