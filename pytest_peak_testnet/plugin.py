@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--testnet-base-url", metavar="URL",
                     help="send requests here instead of the config's base_url (a simulator, say)")
     group.addoption("--testnet-simulator", action="store_true",
-                    help="record against a fresh Kraken simulator on 127.0.0.1 for each profile")
+                    help="record against a fresh simulator of the profile's venue on 127.0.0.1 for each profile")
     group.addoption("--testnet-simulator-data", metavar="PATH",
                     help="the simulator serves this Kraken OHLCVT CSV as its pair's market history "
                          "(implies --testnet-simulator)")
