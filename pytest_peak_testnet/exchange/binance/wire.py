@@ -33,6 +33,8 @@ STATUSES: Mapping[str, OrderStatus] = {
     "EXPIRED_IN_MATCH": "expired",
 }
 MILLIS = Decimal(1000)
+#: Binance answers at most this many klines per call.
+KLINES_LIMIT = 1000
 
 
 def dec(value: Any) -> Decimal:
