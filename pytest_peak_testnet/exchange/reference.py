@@ -15,13 +15,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..trading.market import Candle
-from .binance.wire import KLINES_LIMIT, candle
 from .errors import BadResponse, BaseError, NetworkError
+from .klines import KLINES_LIMIT, candle
 
 
 def parse_klines(rows: Any) -> list[Candle]:
-    """Binance's kline rows, read by the Binance client's own row parser: the reference is
-    Binance's production API."""
+    """Binance's kline rows, read as the Binance client reads them (``klines.candle``)."""
     try:
         return [candle(row) for row in rows]
     except (KeyError, IndexError, TypeError, ValueError, InvalidOperation) as exc:

@@ -73,6 +73,7 @@ from ..errors import (
     OrderStatusUnknown,
     RateLimitExceeded,
 )
+from ..klines import KLINES_LIMIT, dec, integer
 from ..protocol import CandlePage, Fill, Instrument, OrderAck, OrderReport, OrderType, Side, Ticker
 from ..transport import Reply, Transient, Transport, environment_session, failures_sorted
 from .errors import STATUS_UNKNOWN_CODES, error_from
@@ -80,9 +81,6 @@ from .filters import SymbolRules, parse_rules, shape, symbol_entry
 from .signing import HmacKeys, redact_request_logs
 from .wire import (
     INTERVALS,
-    KLINES_LIMIT,
-    dec,
-    integer,
     order,
     parse_balances,
     parse_book_ticker,
