@@ -202,7 +202,6 @@ def test_kraken_history_is_refused_for_another_venues_simulator(project: pytest.
     stops with one line naming the file, before any simulator starts."""
     csv = project.path / "XBTUSDT_1.csv"
     csv.write_text("".join(f"{1699999980 + 60 * n},100,101,99,100,1,1\n" for n in range(10)))
-    edit(_config(project), 'allowed = ["BTC/EUR", "ETH/EUR"]', 'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT"]')
     write_profile(project, "on_binance", exchange="binance_testnet", symbol="BTC/USDT")
     result = project.runpytest("--testnet-profile", "on_binance", "--testnet-record-mode=all",
                                "--testnet-simulator-data", str(csv))

@@ -55,6 +55,8 @@ class VenueConfig:
     #: The venue's production hosts, named as such when refused: the same keys' format
     #: trades real funds there, so a copied URL must say what it would have reached.
     production_hosts: ClassVar[frozenset[str]] = frozenset()
+    #: What a profile's ``simulator:`` may set for this venue's simulator (``simsettings``).
+    simulator_settings: ClassVar[frozenset[str]] = frozenset()
     enabled: bool = True
     base_url: str = ""
     api_key_env_var: str = ""
@@ -130,6 +132,7 @@ class BinanceConfig(VenueConfig):
                                                              urlsplit(BINANCE_DEMO).hostname or ""})
     production_hosts: ClassVar[frozenset[str]] = frozenset(
         {"api.binance.com", "api-gcp.binance.com", *(f"api{n}.binance.com" for n in range(1, 5))})
+    simulator_settings: ClassVar[frozenset[str]] = frozenset({"book_depth", "book_levels"})
     base_url: str = BINANCE_SPOT_TESTNET
     api_key_env_var: str = "BINANCE_TESTNET_API_KEY"
     api_secret_env_var: str = "BINANCE_TESTNET_API_SECRET"

@@ -167,7 +167,10 @@ class BinanceTestnetClient:
             raise BadRequest(f"interval {interval_minutes} is not one of Binance's {sorted(INTERVALS)} minutes")
         rules = self._symbol_rules(symbol)
         params: dict[str, Any] = {"symbol": rules.symbol, "interval": INTERVALS[interval_minutes]}
-        limit = KLINES_LIMIT if since is not None or newest is None else min(newest + 1, KLINES_LIMIT)
+        # Always the most klines, the newest kept as asked: the request is then the same
+        # whatever the desk's warm-up, so a cassette replays under any config (as Kraken's
+        # OHLC, which has no count, does); a weight of 5 once per run.
+        limit = KLINES_LIMIT
         if since is not None:
             params["startTime"] = since * 1000 + 1
         params["limit"] = limit
