@@ -136,3 +136,22 @@ def test_the_shipped_config_names_binance_and_allows_its_symbol() -> None:
     assert (binance.base_url, binance.validate_only, binance.recv_window) == ("https://testnet.binance.vision",
                                                                               False, 5000)
     assert "BTC/USDT" in config.symbols.allowed and config.symbols.notional_cap("BTC/USDT") == Decimal("1000.0")
+
+
+def test_the_binance_reports_are_well_formed(replay_project: pytest.Pytester) -> None:
+    """The fills table and the commission and dust items keep the layout rules of every
+    report: one Markdown item a line, every HTML element closed, every item in both."""
+    from test_report_layout import MARKDOWN_LINE, Tags
+
+    reports_in_both_formats(replay_project)
+    replay_project.runpytest("--testnet-profile", PROFILE, "--testnet-report", *OFFLINE).assert_outcomes(passed=1)
+    markdown = (replay_project.path / "reports" / "latest.md").read_text()
+    for number, line in enumerate(markdown.splitlines(), 1):
+        assert MARKDOWN_LINE.match(line), f"line {number} starts in no known way: {line!r}"
+    labels = re.findall(r"^- \*\*([^*]+):\*\*", markdown, re.MULTILINE)
+    assert labels[labels.index("Exchange fills"):labels.index("Equity")] == ["Exchange fills", "Commissions", "Dust"]
+    tags = Tags()
+    tags.feed((replay_project.path / "reports" / "latest.html").read_text())
+    tags.close()
+    assert tags.problems == [] and tags.open == []
+    assert {f"{label}:" for label in labels} <= set(tags.labels)
