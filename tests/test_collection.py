@@ -13,6 +13,7 @@ def test_each_profile_is_an_item_with_a_file_node_id(project: pytest.Pytester) -
     result = project.runpytest("--collect-only", "-q", "profiles")
     result.stdout.fnmatch_lines([
         "profiles/btc_momentum.yaml::btc_momentum",
+        "profiles/btc_usdt_binance.yaml::btc_usdt_binance",
         "profiles/eth_swing.yaml::eth_swing",
         "profiles/ma_crossover_small.yaml::ma_crossover_small",
         "profiles/quick_smoke.yaml::quick_smoke",
@@ -22,21 +23,21 @@ def test_each_profile_is_an_item_with_a_file_node_id(project: pytest.Pytester) -
 def test_strict_markers_and_smoke_selection(project: pytest.Pytester) -> None:
     write_profile(project, "tagged", markers=["nightly", "testnet_smoke"])
     result = project.runpytest("--strict-markers", "-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles")
-    result.assert_outcomes(passed=2, deselected=3)
-    result.stdout.fnmatch_lines(["*quick_smoke PASSED*", "*tagged PASSED*"])
-    project.runpytest("--strict-markers", "-m", "nightly", "--testnet-dry-run", "profiles").assert_outcomes(passed=1, deselected=4)
+    result.assert_outcomes(passed=3, deselected=3)
+    result.stdout.fnmatch_lines(["*btc_usdt_binance PASSED*", "*quick_smoke PASSED*", "*tagged PASSED*"])
+    project.runpytest("--strict-markers", "-m", "nightly", "--testnet-dry-run", "profiles").assert_outcomes(passed=1, deselected=5)
     assert "nightly: declared by a testnet profile" in project.runpytest("--markers").stdout.str()
 
 
 def test_every_profile_carries_the_testnet_marker(project: pytest.Pytester) -> None:
     project.makepyfile(test_plain="def test_plain(): pass")
     result = project.runpytest("-m", "testnet", "--testnet-dry-run", "profiles", "test_plain.py")
-    result.assert_outcomes(passed=4, deselected=1)
+    result.assert_outcomes(passed=5, deselected=1)
 
 
 def test_keyword_selection(project: pytest.Pytester) -> None:
     result = project.runpytest("-k", "eth or smoke", "--testnet-dry-run", "-v", "profiles")
-    result.assert_outcomes(passed=2, deselected=2)
+    result.assert_outcomes(passed=3, deselected=2)
 
 
 def test_testnet_profile_runs_a_profile_outside_the_collected_paths(project: pytest.Pytester) -> None:
@@ -64,9 +65,9 @@ def test_toml_profiles_are_collected_with_their_config_file(project: pytest.Pyte
         f.write('\n[testnet_profiles.toml_only]\nstrategy = "rsi_strategy"\nsymbol = "ETH/EUR"\ntimeframe = "5m"\n'
                 'markers = ["testnet_smoke"]\n')
     result = project.runpytest("-m", "testnet_smoke", "--testnet-dry-run", "-v", "profiles", "config/config.toml")
-    result.assert_outcomes(passed=2, deselected=3)
+    result.assert_outcomes(passed=3, deselected=3)
     result.stdout.fnmatch_lines(["config/config.toml::toml_only PASSED*"])
-    project.runpytest("--testnet-dry-run", "profiles").assert_outcomes(passed=4)
+    project.runpytest("--testnet-dry-run", "profiles").assert_outcomes(passed=5)
 
 
 def test_unknown_profile_lists_the_known_ones_and_the_closest(project: pytest.Pytester) -> None:
@@ -74,15 +75,15 @@ def test_unknown_profile_lists_the_known_ones_and_the_closest(project: pytest.Py
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert error_lines(result) == [
         "ERROR: --testnet-profile: unknown profile 'ma_crossover_smal'; did you mean ma_crossover_small? "
-        "(profiles: btc_momentum, eth_swing, ma_crossover_small, quick_smoke)"]
+        "(profiles: btc_momentum, btc_usdt_binance, eth_swing, ma_crossover_small, quick_smoke)"]
 
 
 def test_junitxml_has_a_testcase_per_profile(project: pytest.Pytester) -> None:
     result = project.runpytest("--testnet-dry-run", "--junitxml=out.xml", "profiles")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     cases = ET.parse(project.path / "out.xml").getroot().iter("testcase")
     names = {c.get("name"): c for c in cases}
-    assert set(names) == {"btc_momentum", "eth_swing", "ma_crossover_small", "quick_smoke"}
+    assert set(names) == {"btc_momentum", "btc_usdt_binance", "eth_swing", "ma_crossover_small", "quick_smoke"}
     props = {p.get("name"): p.get("value") for p in names["quick_smoke"].iter("property")}
     assert props["testnet_decision"] == "allowed"
 
@@ -106,7 +107,7 @@ def test_toml_profile_node_ids_run_back(project: pytest.Pytester) -> None:
     add_toml_profile(project)
     collected = project.runpytest("--collect-only", "-q", "profiles", "config/config.toml")
     collected.stdout.fnmatch_lines(["profiles/quick_smoke.yaml::quick_smoke", "config/config.toml::toml_only",
-                                    "5 tests collected*"])
+                                    "6 tests collected*"])
     result = project.runpytest("--testnet-dry-run", "-v", "config/config.toml::toml_only")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["config/config.toml::toml_only PASSED*"])

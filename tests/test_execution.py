@@ -71,7 +71,7 @@ def test_partial_fills_and_expired_remainders_are_counted_and_booked_as_filled()
                                   D("0.004"), D("160"), None, D(1700000060)))
     assert booked.volume == D("0.004")  # exactly what filled
     assert execution.figures() == {"orders_filled": 1, "orders_partially_filled": 1, "orders_expired": 1,
-                                   "max_slippage_bps": D(25), "mean_slippage_bps": D(25)}
+                                   "max_slippage_bps": D(25), "mean_slippage_bps": D(25), "dust": D(0)}
 
 
 LIVE = """
@@ -116,7 +116,8 @@ def test_a_run_on_placed_orders_reports_its_fills_and_expect_bounds_them(live: p
     assert D(execution["max_slippage_bps"]) == max(D(f["slippage_bps"]) for f in execution["fills"])
     report = (live.path / "reports" / "latest.md").read_text()
     assert f"orders {execution['orders_filled']} filled, 0 partly filled, 0 expired; slippage" in report
-    assert "(simulator on kraken_placing)" in report and "**live orders placed on the exchange**" in report
+    assert "(simulator on kraken_placing)" in report
+    assert "| Orders | orders placed on the project's simulator, which fills them as the exchange would" in report
     checks = {c["name"] for c in profile["verdict"]["checks"]}
     assert {"expect.orders_filled", "expect.max_slippage_bps"} <= checks
 

@@ -111,8 +111,8 @@ def shib_rows(count: int) -> list[str]:
 def test_a_file_with_8_decimal_prices_records_and_replays_its_own_prices(project: pytest.Pytester) -> None:
     """Before, SHIB-like prices in a BTC/EUR file were served as 0.0 everywhere; on a pair
     with 8 price decimals every served candle is the file's row as written."""
-    edit(project.path / "config" / "config.toml", 'allowed = ["BTC/EUR", "ETH/EUR"]',
-         'allowed = ["BTC/EUR", "ETH/EUR", "SHIB/EUR"]')
+    edit(project.path / "config" / "config.toml", 'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT"]',
+         'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT", "SHIB/EUR"]')
     write_profile(project, "shib", symbol="SHIB/EUR", duration_minutes=15, max_notional=200.0, max_trades=5,
                   close_at_end=True, params={"fast": 3, "slow": 8})
     lines = shib_rows(260)

@@ -25,7 +25,7 @@ SOCKET_STRATEGY = """
 
 def test_a_replay_opens_no_socket(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest("--disable-socket", "--strict-markers", "-p", "randomly", "profiles")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_disable_socket_covers_profile_items(replay_project: pytest.Pytester) -> None:

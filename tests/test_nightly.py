@@ -77,7 +77,7 @@ def test_its_steps_replay_offline_and_publish_the_report(replay_project: pytest.
                               capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         if name.startswith("Replay"):
-            assert "1 passed" in done.stdout and "quick_smoke" in done.stdout
+            assert "2 passed" in done.stdout and "quick_smoke" in done.stdout and "btc_usdt_binance" in done.stdout
     published = summary.read_text()
     assert published.startswith("# Testnet session report")
     assert published.count("| quick_smoke | passed |") == 1  # the report once, not the plugin's table as well

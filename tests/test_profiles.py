@@ -14,7 +14,7 @@ def test_list_shows_every_profile_and_runs_nothing(project: pytest.Pytester) -> 
     result = project.runpytest("--testnet-list")
     assert result.ret == 0
     result.stdout.fnmatch_lines([
-        "testnet profiles (4) from profiles/ and config/config.toml:",
+        "testnet profiles (5) from profiles/ and config/config.toml:",
         "btc_momentum", "  strategy      momentum_1h", "  symbol        BTC/EUR", "  exchange      kraken_testnet",
         "  timeframe     5m",
         "  duration      120 min", "  max notional  1000.00", "  max trades    30",

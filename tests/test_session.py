@@ -50,8 +50,9 @@ def test_replays_are_deterministic(replay_project: pytest.Pytester) -> None:
 
 def test_smoke_marker_replays_only_smoke_profiles(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest("-m", "testnet_smoke", "profiles", *OFFLINE, "-v")
-    result.assert_outcomes(passed=1, deselected=3)
-    result.stdout.fnmatch_lines(["profiles/quick_smoke.yaml::quick_smoke PASSED*"])
+    result.assert_outcomes(passed=2, deselected=3)
+    result.stdout.fnmatch_lines(["profiles/btc_usdt_binance.yaml::btc_usdt_binance PASSED*",
+                                 "profiles/quick_smoke.yaml::quick_smoke PASSED*"])
 
 
 def test_replays_spend_no_budget_but_are_still_checked(replay_project: pytest.Pytester) -> None:
@@ -246,9 +247,9 @@ class Impostor(Edge):
 
 def test_xdist_replays_every_shipped_profile(replay_project: pytest.Pytester) -> None:
     result = replay_project.runpytest_subprocess("-n", "2", "profiles", *OFFLINE)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     budget = replay_project.runpytest("--testnet-budget")
-    budget.stdout.fnmatch_lines(["*runs 0 (+4 replay/simulator runs, not counted)"])
+    budget.stdout.fnmatch_lines(["*runs 0 (+5 replay/simulator runs, not counted)"])
 
 
 def test_recording_against_a_running_simulator_takes_keys_from_the_environment(

@@ -23,7 +23,7 @@ class Allow:
 
 def with_caps(project: pytest.Pytester, caps: str = CAPS) -> None:
     config = project.path / "config" / "config.toml"
-    edit(config, 'allowed = ["BTC/EUR", "ETH/EUR"]\n', caps)
+    edit(config, 'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT"]\n', caps)
 
 
 def spend(project: pytest.Pytester, symbol: str, notional: float, trades: int) -> None:

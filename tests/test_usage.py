@@ -52,12 +52,12 @@ def test_blocked_run_reports_every_reason_and_can_fail(project: pytest.Pytester)
     skipped = project.runpytest("--testnet-profile", "doge", "-rs")
     skipped.assert_outcomes(skipped=1)
     skipped.stdout.fnmatch_lines(["SKIPPED * testnet limits: blocked: RUN_NOTIONAL_EXCEEDS_MAX (1200.00 > 1000.00); "
-                                  "RUN_DURATION_EXCEEDS_MAX (300 min > 240 min); SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR)"])
+                                  "RUN_DURATION_EXCEEDS_MAX (300 min > 240 min); SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR, BTC/USDT)"])
     failed = project.runpytest("--testnet-profile", "doge", "--testnet-on-blocked=fail")
     failed.assert_outcomes(failed=1)
     failed.stdout.fnmatch_lines(["testnet limits blocked this run:", "  RUN_NOTIONAL_EXCEEDS_MAX (1200.00 > 1000.00)",
                                  "  RUN_DURATION_EXCEEDS_MAX (300 min > 240 min)",
-                                 "  SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR)"])
+                                 "  SYMBOL_NOT_ALLOWED (DOGE/EUR not in BTC/EUR, ETH/EUR, BTC/USDT)"])
     project.makeini("[pytest]\ntestnet_on_blocked = fail\n")
     project.runpytest("--testnet-profile", "doge").assert_outcomes(failed=1)
     ledger = project.path / "test_results" / "usage"

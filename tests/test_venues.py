@@ -39,9 +39,9 @@ def test_default_exchange_may_name_binance_without_a_block(project: pytest.Pytes
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
-    ("base_url", '"https://api.binance.com"', "'api.binance.com' is not one of binance's test environments "
+    ("base_url", '"https://api.binance.com"', "'api.binance.com' is binance's production API (real funds), not one of binance's test environments "
      "(demo-api.binance.com, testnet.binance.vision); orders go to a test environment only"),
-    ("base_url", '"https://api3.binance.com/api"', "'api3.binance.com' is not one of binance's test environments "
+    ("base_url", '"https://api3.binance.com/api"', "'api3.binance.com' is binance's production API (real funds), not one of binance's test environments "
      "(demo-api.binance.com, testnet.binance.vision); orders go to a test environment only"),
     ("recv_window", "60001", "expected at most 60000 (Binance's limit), found 60001"),
 ])
@@ -114,7 +114,8 @@ def test_a_production_binance_host_is_refused_before_any_request(project: pytest
                                "--testnet-base-url", host)
     result.assert_outcomes(errors=1)
     name = host.removeprefix("https://")
-    result.stdout.fnmatch_lines([f"*NotTestEnvironment: exchange.binance_testnet: '{name}' is not one of binance's "
+    what = "" if name == "binance.com" else "binance's production API (real funds), "
+    result.stdout.fnmatch_lines([f"*NotTestEnvironment: exchange.binance_testnet: '{name}' is {what}not one of binance's "
                                  "test environments (demo-api.binance.com, testnet.binance.vision); orders go to a "
                                  "test environment only; nothing was sent"])
     assert "Traceback" not in result.stdout.str()
@@ -201,7 +202,6 @@ def test_kraken_history_is_refused_for_another_venues_simulator(project: pytest.
     stops with one line naming the file, before any simulator starts."""
     csv = project.path / "XBTUSDT_1.csv"
     csv.write_text("".join(f"{1699999980 + 60 * n},100,101,99,100,1,1\n" for n in range(10)))
-    edit(_config(project), 'allowed = ["BTC/EUR", "ETH/EUR"]', 'allowed = ["BTC/EUR", "ETH/EUR", "BTC/USDT"]')
     write_profile(project, "on_binance", exchange="binance_testnet", symbol="BTC/USDT")
     result = project.runpytest("--testnet-profile", "on_binance", "--testnet-record-mode=all",
                                "--testnet-simulator-data", str(csv))

@@ -52,6 +52,11 @@ class VenueConfig:
     #: where the simulator runs). None for a venue without one, whose guard is
     #: ``validate_only``. A class attribute: no config file can widen it.
     test_hosts: ClassVar[frozenset[str] | None] = None
+    #: The venue's production hosts, named as such when refused: the same keys' format
+    #: trades real funds there, so a copied URL must say what it would have reached.
+    production_hosts: ClassVar[frozenset[str]] = frozenset()
+    #: What a profile's ``simulator:`` may set for this venue's simulator (``simsettings``).
+    simulator_settings: ClassVar[frozenset[str]] = frozenset()
     enabled: bool = True
     base_url: str = ""
     api_key_env_var: str = ""
@@ -81,10 +86,11 @@ def not_a_test_environment(config: VenueConfig, base_url: str) -> str | None:
     only there (or on loopback)."""
     if config.test_hosts is None:
         return None
-    host = urlsplit(base_url).hostname or ""
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
     if host in config.test_hosts or host in LOOPBACK:
         return None
-    return (f"{host or base_url!r} is not one of {config.venue}'s test environments "
+    what = f"{config.venue}'s production API (real funds), " if host in config.production_hosts else ""
+    return (f"{host or base_url!r} is {what}not one of {config.venue}'s test environments "
             f"({', '.join(sorted(config.test_hosts))}); orders go to a test environment only")
 
 
@@ -124,6 +130,9 @@ class BinanceConfig(VenueConfig):
     venue: ClassVar[str] = "binance"
     test_hosts: ClassVar[frozenset[str] | None] = frozenset({urlsplit(BINANCE_SPOT_TESTNET).hostname or "",
                                                              urlsplit(BINANCE_DEMO).hostname or ""})
+    production_hosts: ClassVar[frozenset[str]] = frozenset(
+        {"api.binance.com", "api-gcp.binance.com", *(f"api{n}.binance.com" for n in range(1, 5))})
+    simulator_settings: ClassVar[frozenset[str]] = frozenset({"book_depth", "book_levels"})
     base_url: str = BINANCE_SPOT_TESTNET
     api_key_env_var: str = "BINANCE_TESTNET_API_KEY"
     api_secret_env_var: str = "BINANCE_TESTNET_API_SECRET"

@@ -28,9 +28,9 @@ from .schema import closest, describe, exact_figure
 
 #: Figures of the exchange's own fills (``trading.execution``): a run whose fills were
 #: simulated has none, and a bound on them then fails as "no figure". Slippage in basis
-#: points, worse is positive.
+#: points, worse is positive; dust in the base asset (what is left below one lot step).
 EXECUTION_COUNTS = ("orders_filled", "orders_partially_filled", "orders_expired")
-EXECUTION_AMOUNTS = ("max_slippage_bps", "mean_slippage_bps")
+EXECUTION_AMOUNTS = ("max_slippage_bps", "mean_slippage_bps", "dust")
 #: The largest distance of the run's closes from the reference market's (``trading.drift``),
 #: in basis points; only runs whose exchange block names a reference have it.
 REFERENCE_AMOUNTS = ("reference_drift_bps",)

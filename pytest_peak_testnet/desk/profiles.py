@@ -22,6 +22,7 @@ from . import yamlio
 from .config import PROFILES_TABLE, DeskConfig, Timeframe, check_unused_exchanges
 from .expectations import Expectations
 from .schema import build, closest, coerce, positive, round_trip, share
+from .simsettings import SimulatorSettings
 from .yamlio import Loader, problem
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -61,6 +62,8 @@ class Profile:
     simulator_data: str | None = None
     #: The ``[exchange.NAME]`` block this profile trades on; default ``[testnet_session] default_exchange``.
     exchange: str | None = None
+    #: The market the simulator shows a recording of this profile (``simsettings``).
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
 
     @property
     def from_config(self) -> bool:
@@ -182,6 +185,13 @@ def check_exchanges(profiles: Iterable[Profile], config: DeskConfig, root: Path)
             raise ProfileError(f"{profile.key_prefix(root)}exchange",
                                f"unknown exchange {profile.exchange!r}{closest(profile.exchange, config.exchanges)}; "
                                f"the config defines {known}")
+        venue = config.exchange_named(profile.exchange)
+        for key in profile.simulator.arguments():
+            if key not in venue.simulator_settings:
+                takes = ", ".join(sorted(venue.simulator_settings)) or "no settings"
+                raise ProfileError(f"{profile.key_prefix(root)}simulator.{key}",
+                                   f"{venue.venue}'s simulator takes {takes}, not {key} (profile {profile.name} "
+                                   f"trades on {profile.exchange or config.default_exchange})")
     check_unused_exchanges(config, display(config.path, root), {p.exchange for p in profiles if p.exchange})
 
 

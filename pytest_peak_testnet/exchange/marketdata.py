@@ -49,11 +49,13 @@ def check_timeframe(desk: Desk, profile: Profile, venue: str) -> None:
 
 
 def simulator_market(desk: Desk, profile: Profile, venue: str = "kraken") -> dict[str, Any]:
-    """Keyword arguments for ``Simulator``: none for the random walk. History is Kraken's
-    OHLCVT format, served by the Kraken simulator only."""
+    """Keyword arguments for ``Simulator``: the profile's ``simulator:`` settings, and
+    nothing more for the random walk. History is Kraken's OHLCVT format, served by the
+    Kraken simulator only."""
+    settings = profile.simulator.arguments()
     history = history_for(desk, profile)
     if history is None:
-        return {}
+        return settings
     shown = display(history.path, desk.root)
     if venue != "kraken":
         raise InputError(shown, f"holds Kraken candles, which only the Kraken simulator serves; profile "
@@ -73,4 +75,4 @@ def simulator_market(desk: Desk, profile: Profile, venue: str = "kraken") -> dic
     # The account starts with as much of the history's quote currency as of euros, so a
     # buy on a pair the default balances leave out (XBTUSDT) is not refused for funds.
     balances = {**DEFAULT_BALANCES, history.pair.quote: DEFAULT_BALANCES["ZEUR"]}
-    return {"history": [history], "start_time": float(start), "balances": balances}
+    return {**settings, "history": [history], "start_time": float(start), "balances": balances}

@@ -16,24 +16,14 @@ from typing import Any
 
 from ..trading.market import Candle
 from .errors import BadResponse, BaseError, NetworkError
-
-#: Klines per request Binance serves at most.
-KLINES_LIMIT = 1000
+from .klines import KLINES_LIMIT, candle
 
 
 def parse_klines(rows: Any) -> list[Candle]:
-    """``[[openTime ms, open, high, low, close, volume, closeTime, quoteVolume, trades, ...]]``;
-    prices and volumes as JSON strings (or numbers), parsed exactly."""
+    """Binance's kline rows, read as the Binance client reads them (``klines.candle``)."""
     try:
-        candles = []
-        for row in rows:
-            open_ms, open_, high, low, close, volume, _, quote_volume, trades = row[:9]
-            base = Decimal(str(volume))
-            vwap = Decimal(str(quote_volume)) / base if base else Decimal(str(close))
-            candles.append(Candle(int(open_ms) // 1000, Decimal(str(open_)), Decimal(str(high)), Decimal(str(low)),
-                                  Decimal(str(close)), vwap, base, int(trades)))
-        return candles
-    except (TypeError, ValueError, InvalidOperation) as exc:
+        return [candle(row) for row in rows]
+    except (KeyError, IndexError, TypeError, ValueError, InvalidOperation) as exc:
         raise BadResponse(f"reference klines: unexpected shape ({type(exc).__name__} {exc})") from None
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import BaseError, NetworkError, RequestTimeout
@@ -71,6 +72,19 @@ def transport_failure(path: str, timeout: float, exc: OSError) -> Transient | Ba
     if isinstance(exc, requests.RequestException):
         return NetworkError(f"{path}: {type(exc).__name__}")
     return None
+
+
+@contextmanager
+def failures_sorted(path: str, timeout: float) -> Iterator[None]:
+    """Around a send: a failure of the transport is raised as what it means
+    (``transport_failure``), without its cause, whose frames may hold a signed request."""
+    try:
+        yield
+    except OSError as exc:
+        failure = transport_failure(path, timeout, exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def never_sent(exc: requests.ConnectionError) -> bool:

@@ -85,12 +85,27 @@ def build(desk: Desk, runs: Sequence[Mapping[str, Any]], started: datetime) -> d
         "record_mode": desk.record_mode,
         # Live orders when any run placed them (profiles may trade on different exchange blocks).
         "validate_only": all(p["validate_only"] for p in profiles) if profiles else desk.config.exchange.validate_only,
+        "orders_kind": orders_kind(profiles) if profiles else
+        "validate_only" if desk.config.exchange.validate_only else "live",
         "dry_run": desk.dry_run,
         "profiles": profiles,
         "totals": totals(profiles),
         "budget": budget(desk),
         "sections": [],
     }
+
+
+def orders_kind(profiles: Sequence[Mapping[str, Any]]) -> str:
+    """What the header says of the orders: ``validate_only`` when every run was, ``mixed``
+    when some were and some placed orders (Kraken beside Binance), else where the placed
+    orders went: ``replay`` (to the exchange when recorded), ``simulator`` or ``live``."""
+    placed = [p for p in profiles if not p["validate_only"]]
+    if not placed:
+        return "validate_only"
+    if len(placed) < len(profiles):
+        return "mixed"
+    modes = {p["mode"] for p in placed}
+    return "live" if "live" in modes else "simulator" if "simulator" in modes else "replay"
 
 
 def budget(desk: Desk) -> dict[str, Any]:
@@ -113,6 +128,7 @@ def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> di
     """The run record plus what the report derives from it and from its run log. Money
     stays an exact decimal string, as in the record; the templates format it."""
     metrics = (run.get("result") or {}).get("metrics") or {}
+    execution = (run.get("result") or {}).get("execution") or {}
     log = Path(run["log_path"]) if run.get("log_path") else None
     events = read_events(log) if log is not None and log.exists() else []
     decision = run.get("decision") or {}
@@ -138,6 +154,7 @@ def profile_entry(run: Mapping[str, Any], rules: AlertsConfig, root: Path) -> di
                             "reason": e["reason"]}
                            for e in outcomes if e["status"] in ("denied", "rejected", "unknown")],
         "alerts": [a.to_dict() for a in alerts(events, rules)],
+        "exchange_fills": [{**f, "when": when({"time": float(f["time"])})} for f in execution.get("fills", [])],
     }
 
 

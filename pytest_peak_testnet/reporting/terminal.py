@@ -94,15 +94,18 @@ def session_line(run: Mapping[str, Any]) -> str:
     return (f"{run['profile']}: {result['stop_reason']}, {trades} trade{'s' if trades != 1 else ''}{lost}, "
             f"{trips} round trip{'s' if trips != 1 else ''}{', position open' if open_volume else ''}, "
             f"notional {money(result['spent_notional'], currency)}, PnL {money(metrics['pnl'], currency, sign=True)}"
-            f"{fills_text(result.get('execution'))}")
+            f"{fills_text(result.get('execution'), result['symbol'].split('/')[0])}")
 
 
-def fills_text(execution: Mapping[str, Any] | None) -> str:
-    """What the exchange made of the placed orders; nothing for simulated fills."""
+def fills_text(execution: Mapping[str, Any] | None, base: str) -> str:
+    """What the exchange made of the placed orders; nothing for simulated fills. Dust (a
+    base-asset remainder below one lot step) is named, since the run counts as flat with it."""
     if execution is None:
         return ""
+    dust = Decimal(execution.get("dust") or 0)
     return (f"; orders {execution['orders_filled']} filled, {execution['orders_partially_filled']} partly, "
-            f"{execution['orders_expired']} expired, slippage at most {num(execution['max_slippage_bps'], 1, True)} bps")
+            f"{execution['orders_expired']} expired, slippage at most {num(execution['max_slippage_bps'], 1, True)} bps"
+            f"{f', dust {dust} {base}' if dust else ''}")
 
 
 def summary_line(desk: Desk) -> str:

@@ -14,7 +14,9 @@ books money in the quote asset, so:
   and reported apart (it is real money, in a currency the books do not hold).
 
 Partial fills and expired remainders need nothing special: only fills are booked, so an
-order that filled 40 % books exactly those 40 %.
+order that filled 40 % books exactly those 40 %. A commission in the base asset leaves the
+position a hair below the lots bought; the closing sell sells the lots, and what is left
+below one lot step is reported as dust.
 
 Quality. Each fill's slippage is measured against the price the strategy acted on (the
 candle close the order was sized at), in basis points, signed so that worse is positive:
@@ -78,6 +80,8 @@ class FillQuality:
     slippage_bps: Decimal
     commission: Decimal
     commission_asset: str
+    #: When the exchange filled it, unix seconds.
+    time: Decimal
 
 
 @dataclass
@@ -90,11 +94,13 @@ class Execution:
     fills: list[FillQuality] = field(default_factory=list)
     #: Commissions in a third asset, per asset: not in the quote-asset fees.
     other_commissions: dict[str, Decimal] = field(default_factory=dict)
+    #: Base asset left at the end below one lot step: no order can sell it (``PaperAccount.dust``).
+    dust: Decimal = ZERO
 
     def fill(self, fill: Fill, acted: Decimal, booked: Booking) -> None:
         self.fills.append(FillQuality(fill.trade_id, fill.order_id, fill.side, fill.price, fill.quantity, acted,
                                       slippage_bps(fill.side, acted, fill.price), fill.commission,
-                                      fill.commission_asset))
+                                      fill.commission_asset, fill.time))
         if booked.other_commission is not None:
             asset, amount = booked.other_commission
             self.other_commissions[asset] = BOOKS.add(self.other_commissions.get(asset, ZERO), amount)
@@ -122,9 +128,19 @@ class Execution:
         """The figures ``expect:`` can bound, by name."""
         return {"orders_filled": self.orders_filled, "orders_partially_filled": self.orders_partially_filled,
                 "orders_expired": self.orders_expired, "max_slippage_bps": self.max_slippage_bps,
-                "mean_slippage_bps": self.mean_slippage_bps}
+                "mean_slippage_bps": self.mean_slippage_bps, "dust": self.dust}
+
+    @property
+    def commissions(self) -> dict[str, Decimal]:
+        """Every commission, per asset, as the exchange charged it (the report shows them
+        beside the fees, which hold the base and quote ones in the quote asset)."""
+        charged: dict[str, Decimal] = {}
+        for f in self.fills:
+            charged[f.commission_asset] = BOOKS.add(charged.get(f.commission_asset, ZERO), f.commission)
+        return charged
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = plain({**self.figures(), "fills": [vars(f) for f in self.fills],
-                                      "other_commissions": self.other_commissions})
+                                      "orders": len({f.order_id for f in self.fills}),
+                                      "commissions": self.commissions, "other_commissions": self.other_commissions})
         return data

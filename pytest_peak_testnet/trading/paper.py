@@ -175,6 +175,18 @@ class PaperAccount:
         return self._position
 
     @property
+    def open_volume(self) -> Decimal:
+        """The position a sell can close: cut down to the lot grid. What is left below one
+        lot step is ``dust``: a commission taken in the base asset (Binance charges a buy's
+        in what it bought) leaves a position a hair below what was bought, and no exchange
+        takes an order for less than a step."""
+        return self.lots(self._position)
+
+    @property
+    def dust(self) -> Decimal:
+        return BOOKS.subtract(self._position, self.open_volume)
+
+    @property
     def notional(self) -> Decimal:
         """The filled notional so far, fees not included."""
         return self._notional
@@ -249,9 +261,10 @@ class PaperAccount:
         fill = Fill(side, volume, price, notional, fee, time, realized, trade)
         self.fills.append(fill)
         self._trip.append(fill)
-        if not self._position:
+        if not self.open_volume:  # flat, but for dust, which keeps its share of the cost
             self._trips.append(_trip(self._trip))
             self._trip = []
+        if not self._position:
             self._cost = ZERO
         return fill
 
@@ -268,7 +281,7 @@ class PaperAccount:
             self._curve[-1] = (time, equity)  # marked again after a fill at this close
         else:
             self._curve.append((time, equity))
-            if self._position:
+            if self.open_volume:
                 self._exposed += 1
         if equity > self._peak:
             self._peak = equity
@@ -298,7 +311,7 @@ class PaperAccount:
             realized_pnl=realized,
             unrealized_pnl=unrealized,
             pnl=BOOKS.add(realized, unrealized),
-            open_volume=self._position,
+            open_volume=self.open_volume,
             final_equity=self.equity,
             max_drawdown=self._max_drawdown,
             max_drawdown_pct=self._max_drawdown_pct,
@@ -331,14 +344,15 @@ def profit_factor(pnls: Iterable[Decimal]) -> Decimal | None:
 
 
 def _trip(fills: list[Fill]) -> Trip:
-    """The round trip that ``fills`` (first buy to the sell that made the position zero) make."""
+    """The round trip that ``fills`` (first buy to the sell that left no lot) make. The exit
+    price is over the volume sold: dust may stay behind."""
     buys = [f for f in fills if f.side == "buy"]
     sells = [f for f in fills if f.side == "sell"]
     volume = total(f.volume for f in buys)
     return Trip(
         entry_time=buys[0].time, exit_time=sells[-1].time, volume=volume,
         entry_price=RATIOS.divide(total(f.notional for f in buys), volume),
-        exit_price=RATIOS.divide(total(f.notional for f in sells), volume),
+        exit_price=RATIOS.divide(total(f.notional for f in sells), total(f.volume for f in sells)),
         fees=total(f.fee for f in fills),
         pnl=total(f.realized_pnl for f in sells),
     )

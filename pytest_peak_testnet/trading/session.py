@@ -14,7 +14,9 @@ What a candle does is ``Trader``'s job, shared by the session and by ``backtest`
 runs the same logic over a list of candles with no exchange (the reference tests compare
 it with independent backtesters). The rules:
 
-- An order goes out only on a candle that has a next one to fill it. On the last candle a
+- An order goes out only on a candle that has a next one to fill it. A sell sells the whole
+  position cut down to the lot grid; a remainder below one lot step (a buy's commission
+  taken in the base asset) is dust: the run is flat with it, and reports it. On the last candle a
   position still open is closed at that candle's close when the profile says
   ``close_at_end``; otherwise it is reported as open, with its unrealized PnL.
 - A buy is sent only when the run's caps leave room for it *and* for the sell that closes
@@ -119,7 +121,7 @@ class Trader:
             paper.fill(pending.side, pending.volume, candle.open, candle.time)
         paper.mark(candle.close, candle.time)
         signal = self.strategy.on_candle(candle)
-        position = paper.position
+        position = paper.open_volume  # dust below one lot step can be neither sold nor held against a buy
         if last:
             if self.profile.close_at_end and position:
                 return OrderRequest("sell", position, candle.close, candle.time, at_close=True)
@@ -319,6 +321,7 @@ class Session:
             for order_id in trader.placed:
                 if order_id in self._reports:
                     self.execution.settled(self._reports[order_id])
+            self.execution.dust = trader.paper.dust
         metrics = trader.metrics(self.executor.tally)
         found = None
         if self.reference is not None and self._candles:

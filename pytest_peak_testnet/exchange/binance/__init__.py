@@ -5,7 +5,7 @@ filters, error codes and keys, and the factory every venue package exposes to
 
 Unlike Kraken, Binance has environments where orders fill without real money, so orders
 are placed by default and the guard is the host: the client serves only the Spot
-Testnet, Demo Mode and a simulator on loopback (``environments``).
+Testnet, Demo Mode and a simulator on loopback (``BinanceConfig.test_hosts``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Written from Binance's spot API documentation (``rest-api.md``, ``errors.md``,
 ``filters.md``), not from the simulator's output; the same client talks to the Spot
 Testnet, Demo Mode and ``pytest_peak_testnet.simulator --venue binance``. A production host
-is refused by the constructor, before any request (``environments``).
+is refused by the constructor, before any request (``desk.config.not_a_test_environment``).
 
 Signed requests
 ---------------
@@ -55,6 +55,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from ... import __version__
+from ...desk.config import BinanceConfig, not_a_test_environment
 from ...errors import ConfigError
 from ..errors import (
     AccountSuspended,
@@ -72,18 +73,15 @@ from ..errors import (
     OrderStatusUnknown,
     RateLimitExceeded,
 )
+from ..klines import KLINES_LIMIT, dec, integer
 from ..protocol import CandlePage, Fill, Instrument, OrderAck, OrderReport, OrderType, Side, Ticker
 from ..redacted import Redacted
-from ..transport import Reply, Transient, Transport, environment_session, transport_failure
-from .config import BinanceConfig
-from .environments import refusal
+from ..transport import Reply, Transient, Transport, environment_session, failures_sorted
 from .errors import STATUS_UNKNOWN_CODES, error_from
 from .filters import SymbolRules, parse_rules, shape, symbol_entry
 from .signing import HmacKeys, redact_request_logs
 from .wire import (
     INTERVALS,
-    dec,
-    integer,
     order,
     parse_balances,
     parse_book_ticker,
@@ -104,8 +102,6 @@ DEFAULT_WEIGHT_LIMIT = 6000
 #: Share of the minute's weight after which the client waits for the next minute.
 PACING_SHARE = Decimal("0.8")
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
-#: Binance answers at most this many klines per call.
-KLINES_LIMIT = 1000
 #: Binance's codes refused before the matching engine for load: resending cannot trade twice.
 SHED_CODES = frozenset({-1003, -1015, -1001, -1008, -1016})
 Verb = Literal["GET", "POST", "DELETE"]
@@ -118,11 +114,11 @@ class BinanceTestnetClient:
     def __init__(self, config: BinanceConfig, *, keys: HmacKeys | None = None, session: Transport | None = None,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  venue: str = "binance_testnet") -> None:
-        for key, problem in config.problems():
-            raise ConfigError(f"exchange.{venue}.{key}", problem)
-        refused = refusal(config.base_url)
+        refused = not_a_test_environment(config, config.base_url)
         if refused is not None:
             raise NotTestEnvironment(f"exchange.{venue}: {refused}; nothing was sent")
+        for key, problem in config.problems():
+            raise ConfigError(f"exchange.{venue}.{key}", problem)
         self.config = config
         self.base_url = config.base_url.rstrip("/")
         self._venue = venue
@@ -172,7 +168,10 @@ class BinanceTestnetClient:
             raise BadRequest(f"interval {interval_minutes} is not one of Binance's {sorted(INTERVALS)} minutes")
         rules = self._symbol_rules(symbol)
         params: dict[str, Any] = {"symbol": rules.symbol, "interval": INTERVALS[interval_minutes]}
-        limit = KLINES_LIMIT if since is not None or newest is None else min(newest + 1, KLINES_LIMIT)
+        # Always the most klines, the newest kept as asked: the request is then the same
+        # whatever the desk's warm-up, so a cassette replays under any config (as Kraken's
+        # OHLC, which has no count, does); a weight of 5 once per run.
+        limit = KLINES_LIMIT
         if since is not None:
             params["startTime"] = since * 1000 + 1
         params["limit"] = limit
@@ -367,7 +366,7 @@ class BinanceTestnetClient:
         log.debug("%s %s %s", verb, path, dict(params))
         url = self.base_url + path
         timeout = self.config.timeout_seconds
-        try:
+        with failures_sorted(path, timeout):
             if verb == "POST":
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
                 response = self._session.post(url, data=query, headers=headers, timeout=timeout)
@@ -377,11 +376,6 @@ class BinanceTestnetClient:
                     target = Redacted(target)
                 send = self._session.get if verb == "GET" else self._session.delete
                 response = send(target, params={}, headers=headers, timeout=timeout)
-        except OSError as exc:
-            failure = transport_failure(path, timeout, exc)
-            if failure is None:
-                raise
-            raise failure from None
         return self._decode(path, response)
 
     def _decode(self, path: str, response: Reply) -> Any:

@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import InvalidOrder
+from ..klines import dec
 from ..protocol import Instrument, OrderType, Side
-from .wire import dec
 
 FILTER_FAILURE = -1013
 

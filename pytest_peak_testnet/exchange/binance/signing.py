@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 
 from ...errors import InputError
+from ..keys import KeyPair
 
 #: A signature in a URL or form: what ``redact`` hides.
 SIGNATURE = re.compile(r"(signature=)[^&\s\"']+")
@@ -59,47 +59,12 @@ class KeysError(InputError):
     never the value."""
 
 
-def _problem(value: str) -> str | None:
-    if not value:
-        return "not set (or empty)"
-    if not (value.isascii() and value.isprintable()) or " " in value:
-        return "expected printable ASCII without blanks, as Binance issues API keys and secrets"
-    return None
+class HmacKeys(KeyPair):
+    """An API key and its HMAC secret."""
 
-
-class HmacKeys:
-    """An API key and its HMAC secret. ``repr``/``str`` show only the names of the variables
-    they came from, so a traceback shown with ``--showlocals`` holds no secret."""
-
-    __slots__ = ("_key", "_secret", "key_var", "secret_var")
-
-    def __init__(self, key: str, secret: str, *, key_var: str = "api key", secret_var: str = "api secret") -> None:
-        for name, value in ((key_var, key), (secret_var, secret)):
-            problem = _problem(value)
-            if problem:
-                raise KeysError(name, problem)
-        self._key, self._secret = key, secret
-        self.key_var, self.secret_var = key_var, secret_var
-
-    @classmethod
-    def from_environment(cls, key_var: str, secret_var: str) -> HmacKeys:
-        key, secret = os.environ.get(key_var, ""), os.environ.get(secret_var, "")
-        if not key and not secret:
-            raise KeysError(f"{key_var} and {secret_var}", "not set; signed Binance calls need both")
-        return cls(key, secret, key_var=key_var, secret_var=secret_var)
-
-    @property
-    def key(self) -> str:
-        """What ``X-MBX-APIKEY`` carries."""
-        return self._key
+    __slots__ = ()
+    issuer = "Binance"
+    error = KeysError
 
     def sign(self, payload: str) -> str:
         return sign(payload, self._secret)
-
-    def __repr__(self) -> str:
-        return f"HmacKeys(<redacted: {self.key_var}, {self.secret_var}>)"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("API keys are not pickled: they stay in the process that read them")

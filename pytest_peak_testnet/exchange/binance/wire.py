@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from ...trading.market import Candle
 from ..errors import BadResponse
+from ..klines import candle, dec, integer
 from ..protocol import CandlePage, Fill, OrderReport, OrderStatus, OrderType, Side, Ticker
 
 T = TypeVar("T")
@@ -33,21 +33,6 @@ STATUSES: Mapping[str, OrderStatus] = {
     "EXPIRED_IN_MATCH": "expired",
 }
 MILLIS = Decimal(1000)
-
-
-def dec(value: Any) -> Decimal:
-    """An amount as Binance wrote it; ``str()`` first so a JSON float keeps its digits."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {value!r}")
-    return Decimal(str(value))
-
-
-def integer(value: Any) -> int:
-    """An id or a time, sent as a JSON integer or as a string of one."""
-    number = dec(value)
-    if number != number.to_integral_value():
-        raise ValueError(f"expected a whole number, found {value!r}")
-    return int(number)
 
 
 def seconds(millis: Any) -> Decimal:
@@ -77,16 +62,6 @@ def parse_server_time(body: Mapping[str, Any]) -> int:
 def parse_book_ticker(body: Mapping[str, Any], last: Mapping[str, Any], symbol: str) -> Ticker:
     """``/api/v3/ticker/bookTicker`` and ``/api/v3/ticker/price`` of one symbol."""
     return Ticker(symbol=symbol, bid=dec(body["bidPrice"]), ask=dec(body["askPrice"]), last=dec(last["price"]))
-
-
-def candle(row: Sequence[Any]) -> Candle:
-    """One kline: ``[openTime, open, high, low, close, volume, closeTime, quoteVolume,
-    trades, ...]``. Binance has no VWAP: it is quote volume over volume, the close when
-    nothing traded."""
-    volume, quote_volume = dec(row[5]), dec(row[7])
-    close = dec(row[4])
-    return Candle(time=integer(row[0]) // 1000, open=dec(row[1]), high=dec(row[2]), low=dec(row[3]), close=close,
-                  vwap=quote_volume / volume if volume else close, volume=volume, count=integer(row[8]))
 
 
 def parse_klines(rows: Sequence[Sequence[Any]], reached_now: bool, since: int | None,

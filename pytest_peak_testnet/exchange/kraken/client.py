@@ -68,7 +68,7 @@ from ..errors import (
     RateLimitExceeded,
 )
 from ..redacted import Redacted
-from ..transport import Reply, Transient, Transport, environment_session, transport_failure
+from ..transport import Reply, Transient, Transport, environment_session, failures_sorted
 from .credentials import Credentials
 from .errors import unwrap
 from .wire import (
@@ -326,16 +326,11 @@ class KrakenTestnetClient:
         url = self.base_url + path
         timeout = self.config.timeout_seconds
         log.debug("%s %s %s", "POST" if private else "GET", path, dict(params))
-        try:
+        with failures_sorted(path, timeout):
             if credentials is None:
                 response = self._session.get(url, params=params, headers={"User-Agent": USER_AGENT}, timeout=timeout)
             else:
                 response = self._post_signed(url, path, params, credentials, timeout)
-        except OSError as exc:
-            failure = transport_failure(path, timeout, exc)
-            if failure is None:
-                raise
-            raise failure from None
         return self._decode(path, response)
 
     def _post_signed(self, url: str, path: str, params: Mapping[str, Any], credentials: Credentials,

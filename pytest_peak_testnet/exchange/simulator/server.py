@@ -41,8 +41,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ...desk.config import ExchangeConfig
-from ..binance.config import BinanceConfig
+from ...desk.config import BinanceConfig, ExchangeConfig
 from ..binance.signing import HmacKeys, redact
 from ..handshake import ADVANCE_PATH, HELLO_PATH, hello
 from ..kraken.credentials import Credentials
