@@ -12,6 +12,7 @@ permission bits).
 from __future__ import annotations
 
 import errno
+import http.client
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -90,6 +91,18 @@ def test_rerecording_into_a_cassettes_folder_that_cannot_be_written_is_one_line(
     result.assert_outcomes(failed=1)
     assert_one_line(result, "NotADirectoryError: ")
     result.stdout.fnmatch_lines([f"NotADirectoryError: {project.path}/cassettes/fresh.json: Not a directory"])
+
+
+def test_a_recording_whose_cassette_cannot_be_written_lets_go_of_the_connections(project: pytest.Pytester) -> None:
+    """vcrpy unpatches http.client only after its save; a save that raised left every later
+    request of the session (this process's, here) going through the failed cassette, and
+    vcrpy's debug log printing each signed URL."""
+    write_profile(project, "fresh", params={"fast": 2, "slow": 5})
+    (project.path / "cassettes").write_text("a file where the folder should be\n")
+    before = http.client.HTTPConnection
+    result = project.runpytest("--testnet-profile", "fresh", "--testnet-record-mode=all", "--testnet-simulator")
+    result.assert_outcomes(failed=1)
+    assert http.client.HTTPConnection is before
 
 
 def test_a_replays_teardown_on_a_full_disk_is_one_line_without_the_ledger(replays: pytest.Pytester,

@@ -63,9 +63,9 @@ def use_cassette(path: Path, record_mode: str, record_command: str) -> Iterator[
 
         yield ReplaySession(path, record_command)
         return
-    from .recording import IndexedCassette, check_yaml, recorder
+    from .recording import check_yaml, recording
 
     if record_mode != "rewrite" and serializer_for(path) == "yaml":  # rewrite never reads it
         check_yaml(path, record_command)
-    with IndexedCassette.use(**recorder(record_mode, serializer_for(path)).get_merged_config(path=str(path))):
+    with recording(path, record_mode, serializer_for(path)):
         yield None

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -154,11 +156,20 @@ class SortedJSON:
 
 
 class WholeFiles(FilesystemPersister):
-    """vcrpy's files, each saved whole (see the module's docstring)."""
+    """vcrpy's files, each saved whole (see the module's docstring), and written only once
+    vcrpy has let go of the connection classes (``recording``): an error raised from its
+    save (a full disk, a folder that is a file) ends vcrpy's exit before it unpatches them,
+    and every later request of the session would go through the failed cassette."""
 
-    @staticmethod
-    def save_cassette(cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
-        atomic_write(Path(cassette_path), serialize(cassette_dict, serializer), durable=True)
+    def __init__(self) -> None:
+        self.pending: tuple[Path, str] | None = None
+
+    def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        self.pending = (Path(cassette_path), serialize(cassette_dict, serializer))
+
+    def write(self) -> None:
+        if self.pending is not None:
+            atomic_write(*self.pending, durable=True)
 
 
 class Afresh(WholeFiles):
@@ -182,7 +193,16 @@ def check_yaml(path: Path, record_command: str) -> None:
         raise CassetteError(f"cassette {path} {invalid(exc)}; record it again with: {record_command}") from None
 
 
-def recorder(record_mode: str, serializer: str) -> vcr.VCR:
+@contextmanager
+def recording(path: Path, record_mode: str, serializer: str) -> Iterator[None]:
+    """vcrpy records the requests made inside; the cassette is written once they all went well."""
+    persister = Afresh() if record_mode == "rewrite" else WholeFiles()
+    with IndexedCassette.use(**recorder(record_mode, serializer, persister).get_merged_config(path=str(path))):
+        yield
+    persister.write()
+
+
+def recorder(record_mode: str, serializer: str, persister: WholeFiles) -> vcr.VCR:
     """``rewrite`` is ``all`` on a cassette read as empty, and replaced once recorded."""
     recorder = vcr.VCR(
         record_mode="all" if record_mode == "rewrite" else record_mode,
@@ -195,5 +215,5 @@ def recorder(record_mode: str, serializer: str) -> vcr.VCR:
         decode_compressed_response=True,
     )
     recorder.register_serializer("json", SortedJSON)  # YAML's dump sorts keys already
-    recorder.register_persister(Afresh if record_mode == "rewrite" else WholeFiles)
+    recorder.register_persister(persister)
     return recorder
