@@ -192,3 +192,13 @@ def test_without_cryptography_an_ed25519_key_is_one_line_naming_the_extra(projec
     result.stdout.fnmatch_lines(['KeysError: key_type = "ed25519": needs the cryptography package, which is not '
                                  "installed: pip install 'pytest-peak-testnet[ed25519]'"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_replay_with_an_ed25519_key_needs_no_cryptography(replay_project: pytest.Pytester) -> None:
+    """A replay signs nothing real (the cassette holds no signature), so a desk on Ed25519
+    keys replays where the extra is not installed, as in a CI job without it."""
+    edit(replay_project.path / "config" / "config.toml", "[testnet_session]", ED25519 + "\n[testnet_session]")
+    replay_project.makeconftest("import sys\nsys.modules['cryptography'] = None\n")
+    result = replay_project.runpytest_subprocess("--testnet-profile", "btc_usdt_binance",
+                                                 "--testnet-base-url", "http://127.0.0.1:9")
+    result.assert_outcomes(passed=1)
