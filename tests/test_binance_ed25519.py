@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -202,3 +205,20 @@ def test_a_replay_with_an_ed25519_key_needs_no_cryptography(replay_project: pyte
     result = replay_project.runpytest_subprocess("--testnet-profile", "btc_usdt_binance",
                                                  "--testnet-base-url", "http://127.0.0.1:9")
     result.assert_outcomes(passed=1)
+
+
+def test_the_command_line_simulator_writes_its_ed25519_key_for_a_desk(tmp_path: Path) -> None:
+    key_file = tmp_path / "sim-ed25519.pem"
+    process = subprocess.Popen([sys.executable, "-m", "pytest_peak_testnet.simulator", "--venue", "binance",
+                                "--ed25519-key-file", str(key_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        process.stdout.readline()
+        assert process.stdout.readline().startswith("ed25519 api key peak-testnet-simulator-ed25519-key, private key "
+                                                    f"written to {key_file}")
+        keys = Ed25519Keys("peak-testnet-simulator-ed25519-key", key_file.read_text())
+        assert BinanceTestnetClient(BinanceConfig(base_url=url), keys=keys).balances()["USDT"] == Decimal("10000")
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
