@@ -30,6 +30,8 @@ TIMEFRAMES: dict[str, int] = {
 #: What ``report_format`` may name; the JSON data file is written whatever it says.
 ReportFormat = Literal["markdown", "html", "json"]
 Timeframe = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "15d"]
+#: Binance's API key types the client signs with (RSA keys are not supported).
+KeyType = Literal["hmac", "ed25519"]
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,21 @@ class BinanceConfig(VenueConfig):
     base_url: str = BINANCE_SPOT_TESTNET
     api_key_env_var: str = "BINANCE_TESTNET_API_KEY"
     api_secret_env_var: str = "BINANCE_TESTNET_API_SECRET"
+    #: The API key's type: ``hmac`` signs with the secret in ``api_secret_env_var``;
+    #: ``ed25519`` (Binance's recommendation) with the private key in the PEM file whose path
+    #: ``private_key_file_env_var`` holds, and needs the ``ed25519`` extra (``cryptography``).
+    key_type: KeyType = "hmac"
+    private_key_file_env_var: str = "BINANCE_TESTNET_PRIVATE_KEY_FILE"
     #: ``POST /api/v3/order/test`` instead of ``/api/v3/order``: checked, never placed.
     validate_only: bool = False
     timeout_seconds: float = positive(10.0)
     #: Milliseconds a signed request stays valid after its ``timestamp`` (Binance allows up to 60000).
     recv_window: int = positive(5000)
+
+    @property
+    def secret_env_var(self) -> str:
+        """The variable that holds what signs: the HMAC secret, or the Ed25519 key file's path."""
+        return self.private_key_file_env_var if self.key_type == "ed25519" else self.api_secret_env_var
 
     def problems(self) -> Iterator[tuple[str, str]]:
         refused = not_a_test_environment(self, self.base_url)

@@ -11,7 +11,7 @@ secret's format, and its signature.
 from __future__ import annotations
 
 import os
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import InputError
 
@@ -44,16 +44,19 @@ class KeyPair:
     error: ClassVar[type[InputError]] = InputError
 
     def __init__(self, key: str, secret: str, *, key_var: str = "api key", secret_var: str = "api secret") -> None:
-        for name, value in ((key_var, key), (secret_var, secret)):
-            problem = key_problem(value, self.issuer)
-            if problem:
-                raise self.error(name, problem)
-        self.check_secret(secret, secret_var)
-        self._key, self._secret = key, secret
+        problem = key_problem(key, self.issuer)
+        if problem:
+            raise self.error(key_var, problem)
+        self._key, self._secret = key, self.load_secret(secret, secret_var)
         self.key_var, self.secret_var = key_var, secret_var
 
-    def check_secret(self, secret: str, secret_var: str) -> None:
-        """A venue whose secrets have a format of its own checks it here."""
+    def load_secret(self, secret: str, secret_var: str) -> Any:
+        """The secret as ``sign`` uses it. A venue whose secrets have a format of its own
+        checks it here (calling this first), or turns it into a key object (Binance's Ed25519)."""
+        problem = key_problem(secret, self.issuer)
+        if problem:
+            raise self.error(secret_var, problem)
+        return secret
 
     @classmethod
     def from_environment(cls: type[Keys], key_var: str, secret_var: str) -> Keys:

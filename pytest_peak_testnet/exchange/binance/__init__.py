@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import BinanceTestnetClient
-from .signing import HmacKeys
+from .signing import HmacKeys, KeysError, Signer
+
+if TYPE_CHECKING:
+    from .ed25519 import Ed25519Keys
 
 #: Well-formed keys that sign nothing real: a replay sends no request anywhere.
 REPLAY_KEY = "replay-without-credentials"
 REPLAY_SECRET = "replay-without-credentials-secret"
 
-__all__ = ["BinanceTestnetClient", "HmacKeys", "build_client", "credentials_from_env", "replay_credentials",
-           "simulator"]
+__all__ = ["BinanceTestnetClient", "HmacKeys", "build_client", "credentials_from_env", "ed25519_keys",
+           "replay_credentials", "simulator"]
 
 
 def build_client(name: str, config: Any, *, base_url: str, credentials: Any, transport: Any,
@@ -32,8 +35,19 @@ def build_client(name: str, config: Any, *, base_url: str, credentials: Any, tra
                                 sleep=sleep, monotonic=monotonic, venue=name)
 
 
-def credentials_from_env(config: Any) -> HmacKeys:
-    return HmacKeys.from_environment(config.api_key_env_var, config.api_secret_env_var)
+def credentials_from_env(config: Any) -> Signer:
+    keys = ed25519_keys() if config.key_type == "ed25519" else HmacKeys
+    return keys.from_environment(config.api_key_env_var, config.secret_env_var)
+
+
+def ed25519_keys() -> type[Ed25519Keys]:
+    """The class of Ed25519 keys: ``cryptography`` is imported here, for an Ed25519 key only."""
+    try:
+        from .ed25519 import Ed25519Keys
+    except ImportError:
+        raise KeysError('key_type = "ed25519"', "needs the cryptography package, which is not installed: "
+                        "pip install 'pytest-peak-testnet[ed25519]'") from None
+    return Ed25519Keys
 
 
 def replay_credentials() -> HmacKeys:

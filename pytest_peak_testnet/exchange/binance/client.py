@@ -8,7 +8,7 @@ is refused by the constructor, before any request (``desk.config.not_a_test_envi
 Signed requests
 ---------------
 Every private call carries ``timestamp`` (the local clock plus the measured offset to
-Binance's, in ms), ``recvWindow`` (``config.recv_window``) and ``signature`` (``signing``),
+Binance's, in ms), ``recvWindow`` (``config.recv_window``) and ``signature`` (``signing``, or ``ed25519``),
 with the key in ``X-MBX-APIKEY``. The offset is measured with ``/api/v3/time`` before the
 first signed call; a ``-1021`` (timestamp outside the window) measures it again once and
 sends the request again with a fresh timestamp: Binance refused it unseen.
@@ -79,7 +79,7 @@ from ..redacted import Redacted
 from ..transport import Reply, Transient, Transport, environment_session, failures_sorted
 from .errors import STATUS_UNKNOWN_CODES, error_from
 from .filters import SymbolRules, parse_rules, shape, symbol_entry
-from .signing import HmacKeys, redact_request_logs
+from .signing import Signer, redact_request_logs
 from .wire import (
     INTERVALS,
     order,
@@ -111,7 +111,7 @@ class BinanceTestnetClient:
     """Binance spot over one ``Transport`` (a ``requests.Session`` unless given); an
     ``ExchangeClient``. ``keys`` sign private calls; without them only public calls work."""
 
-    def __init__(self, config: BinanceConfig, *, keys: HmacKeys | None = None, session: Transport | None = None,
+    def __init__(self, config: BinanceConfig, *, keys: Signer | None = None, session: Transport | None = None,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  venue: str = "binance_testnet") -> None:
         refused = not_a_test_environment(config, config.base_url)
@@ -361,7 +361,8 @@ class BinanceTestnetClient:
         if signed:
             keys = self._credentials()
             query = urlencode({**params, "recvWindow": self.config.recv_window, "timestamp": self._timestamp()})
-            query = Redacted(f"{query}&signature={keys.sign(query)}")  # see exchange.redacted
+            # an Ed25519 signature is base64; both are Redacted: see exchange.redacted
+            query = Redacted(f"{query}&{urlencode({'signature': keys.sign(query)})}")
             headers["X-MBX-APIKEY"] = Redacted(keys.key)
         log.debug("%s %s %s", verb, path, dict(params))
         url = self.base_url + path
@@ -429,10 +430,10 @@ class BinanceTestnetClient:
         with self._lock:
             self._used_weight = 0
 
-    def _credentials(self) -> HmacKeys:
+    def _credentials(self) -> Signer:
         if self._keys is None:
             raise MissingCredentials(f"signed Binance calls need {self.config.api_key_env_var} and "
-                                     f"{self.config.api_secret_env_var} set in the environment")
+                                     f"{self.config.secret_env_var} set in the environment")
         return self._keys
 
 

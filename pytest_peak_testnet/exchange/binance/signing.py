@@ -5,9 +5,8 @@ followed, without separator, by the form body, keyed with the secret as it is wr
 base64-decoded, unlike Kraken's). Checked against the example in Binance's REST API
 documentation (``SIGNED Endpoint Examples for POST /api/v3/order``, HMAC keys).
 
-Only HMAC keys are supported: Binance's Ed25519 and RSA keys need an asymmetric signature,
-and no well-kept library that makes one (``cryptography``, ``PyNaCl``) is installed with
-this plugin.
+Ed25519 keys (Binance's recommendation) sign the same payload in ``ed25519``, with PyCA's
+``cryptography`` from the ``ed25519`` extra; RSA keys are not supported.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import re
+from typing import Protocol
 
 from ...errors import InputError
 from ..keys import KeyPair
@@ -52,6 +52,15 @@ def redact_request_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSignatures) for f in logger.filters):
             logger.addFilter(RedactSignatures())
+
+
+class Signer(Protocol):
+    """What signs a request, whatever the key's type (``HmacKeys``, ``ed25519.Ed25519Keys``)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def sign(self, payload: str) -> str: ...
 
 
 class KeysError(InputError):

@@ -22,11 +22,13 @@ class Credentials(KeyPair):
     issuer = "Kraken"
     error = CredentialsError
 
-    def check_secret(self, secret: str, secret_var: str) -> None:
+    def load_secret(self, secret: str, secret_var: str) -> str:
+        super().load_secret(secret, secret_var)
         try:
             base64.b64decode(secret, validate=True)
         except (binascii.Error, ValueError):
             raise CredentialsError(secret_var, "is not valid base64; Kraken issues secrets in base64") from None
+        return secret
 
     def sign(self, uri_path: str, nonce: int, body: str) -> str:
         from .wire import sign

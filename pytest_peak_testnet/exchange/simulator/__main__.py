@@ -1,5 +1,6 @@
 """``python -m pytest_peak_testnet.simulator [--venue kraken|binance] [--port N] [--seed N] [--speed X]``:
-serve until Ctrl-C.
+serve until Ctrl-C. ``--ed25519-key-file PATH`` (Binance) writes the simulator's Ed25519
+private key there, for a desk whose block has ``key_type = "ed25519"``.
 
 The first line printed is the URL alone, so a script can read it and point a client there.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from .clock import DEFAULT_START_TIME
 from .kraken.exchange import TIERS
@@ -28,9 +30,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--book-depth", help="Binance: base asset per price level (default: each symbol's own, "
                                              "0.01 BTC or 0.2 ETH); a market order larger than the book expires "
                                              "with what filled")
+    parser.add_argument("--ed25519-key-file", type=Path, metavar="PATH",
+                        help="Binance: write the simulator's Ed25519 private key (PEM) to PATH, for "
+                             'key_type = "ed25519" (set BINANCE_TESTNET_PRIVATE_KEY_FILE to PATH)')
     args = parser.parse_args(argv)
     if args.venue == "binance" and args.tier:
         parser.error("--tier is Kraken's rate counter; the Binance simulator counts request weight")
+    if args.venue != "binance" and args.ed25519_key_file:
+        parser.error("--ed25519-key-file is for Binance's Ed25519 keys (--venue binance)")
     extra = {"book_depth": args.book_depth} if args.venue == "binance" else {"tier": args.tier}
     sim = Simulator(venue=args.venue, seed=args.seed, speed=args.speed, start_time=args.start_time, port=args.port,
                     **extra)
@@ -42,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(sim.url, flush=True)
         print(f"api key {sim.exchange.api_key}, secret {sim.exchange.api_secret} (simulator-only credentials); "
               "Ctrl-C stops", flush=True)
+        if args.ed25519_key_file:
+            args.ed25519_key_file.write_text(sim.exchange.ed25519_private_key)
+            print(f"ed25519 api key {sim.exchange.ed25519_api_key}, private key written to {args.ed25519_key_file}",
+                  flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ...desk.config import BinanceConfig, ExchangeConfig
+from ..binance import ed25519_keys
 from ..binance.signing import HmacKeys, redact
 from ..handshake import ADVANCE_PATH, HELLO_PATH, hello
 from ..kraken.credentials import Credentials
@@ -56,6 +57,12 @@ DEFAULT_API_KEY = "peak-testnet-simulator-key"
 DEFAULT_API_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 #: Binance's published example secret (its REST docs' signing example): no real credential.
 BINANCE_API_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+#: The Binance simulator's Ed25519 key (``key_type = "ed25519"``): RFC 8032's first test key
+#: (section 7.1, TEST 1), published, so no real credential either.
+BINANCE_ED25519_API_KEY = "peak-testnet-simulator-ed25519-key"
+BINANCE_ED25519_PRIVATE_KEY = ("-----BEGIN PRIVATE KEY-----\n"
+                               "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+                               "-----END PRIVATE KEY-----\n")
 VENUES = ("kraken", "binance")
 Headers = tuple[tuple[str, str], ...]
 JSON = "application/json; charset=utf-8"
@@ -93,7 +100,9 @@ class Simulator:
                 raise ValueError("tier and history are Kraken's; the Binance simulator has a weight limit "
                                  "and its own random walk")
             self.exchange = BinanceExchange(seed=seed, clock=self.clock, api_key=api_key,
-                                            api_secret=api_secret or BINANCE_API_SECRET, balances=balances,
+                                            api_secret=api_secret or BINANCE_API_SECRET,
+                                            ed25519_api_key=BINANCE_ED25519_API_KEY,
+                                            ed25519_private_key=BINANCE_ED25519_PRIVATE_KEY, balances=balances,
                                             book_depth=book_depth, book_levels=book_levels,
                                             weight_limit=weight_limit)
         self._port = port
@@ -142,12 +151,19 @@ class Simulator:
         return dataclasses.replace(base or default, base_url=self.url, **changes)
 
     def credentials(self, config: Any = None) -> Any:
-        """This simulator's keys (Kraken's ``Credentials`` or Binance's ``HmacKeys``), as if
-        read from the variables ``config`` names."""
-        config = config or (ExchangeConfig() if self.venue == "kraken" else BinanceConfig())
-        keys = Credentials if self.venue == "kraken" else HmacKeys
-        return keys(self.exchange.api_key, self.exchange.api_secret, key_var=config.api_key_env_var,
-                    secret_var=config.api_secret_env_var)
+        """This simulator's keys (Kraken's ``Credentials``, Binance's ``HmacKeys`` or, for a
+        block with ``key_type = "ed25519"``, ``Ed25519Keys``), as if read from the variables
+        ``config`` names."""
+        if self.venue == "kraken":
+            config = config or ExchangeConfig()
+            return Credentials(self.exchange.api_key, self.exchange.api_secret, key_var=config.api_key_env_var,
+                               secret_var=config.api_secret_env_var)
+        config = config or BinanceConfig()
+        if config.key_type == "ed25519":
+            return ed25519_keys()(self.exchange.ed25519_api_key, self.exchange.ed25519_private_key,
+                                  key_var=config.api_key_env_var, secret_var=config.secret_env_var)
+        return HmacKeys(self.exchange.api_key, self.exchange.api_secret, key_var=config.api_key_env_var,
+                        secret_var=config.api_secret_env_var)
 
     # -- request handling, called from the server's handler threads ---------------------------
 

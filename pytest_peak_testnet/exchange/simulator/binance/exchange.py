@@ -6,8 +6,10 @@ Paths (``/api/v3/...``): ``GET time``, ``exchangeInfo``, ``klines``, ``ticker/bo
 
 Requests are handled one at a time, as Kraken's are. A signed request is checked as Binance
 documents it: ``X-MBX-APIKEY`` (``-2014``/``-2015``), ``timestamp`` within ``recvWindow``
-of the simulated clock and less than 1 s ahead of it (``-1021``), and ``signature``: HMAC-SHA256
-of the query string followed by the body, without the signature itself (``-1022``). Every
+of the simulated clock and less than 1 s ahead of it (``-1021``), and ``signature`` over the
+query string followed by the body, without the signature itself (``-1022``): HMAC-SHA256 for
+the HMAC key, Ed25519 for the Ed25519 key, verified with the public key derived from the
+simulator's private key (``cryptography`` is imported at the first such request). Every
 answer carries ``X-MBX-USED-WEIGHT-1M``, the request weight used in the simulated minute;
 a request past ``weight_limit`` gets HTTP 429 ``-1003`` with ``Retry-After`` (seconds to
 the next minute), and is not counted.
@@ -15,13 +17,14 @@ the next minute), and is not counted.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ...binance.signing import sign
@@ -30,6 +33,9 @@ from ..market import MINUTE, Market
 from .account import Account, Order
 from .symbols import SYMBOLS, SimSymbol, find_symbol
 from .wire import UNKNOWN_ORDER, Refusal, amount, encode, error_body, missing
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 #: Binance's ``interval`` -> minutes.
 INTERVALS: Mapping[str, int] = {
@@ -68,8 +74,8 @@ def _integer(form: Form, name: str, default: int | None = None) -> int | None:
 
 
 class BinanceExchange:
-    def __init__(self, *, seed: int, clock: SimClock, api_key: str, api_secret: str,
-                 balances: Mapping[str, Decimal | str | float] | None = None, book_depth: Decimal | str | None = None,
+    def __init__(self, *, seed: int, clock: SimClock, api_key: str, api_secret: str, ed25519_api_key: str,
+                 ed25519_private_key: str, balances: Mapping[str, Decimal | str | float] | None = None, book_depth: Decimal | str | None = None,
                  book_levels: int = 5, weight_limit: int = DEFAULT_WEIGHT_LIMIT) -> None:
         self.clock = clock
         self.market = Market(seed, list(SYMBOLS.values()))
@@ -77,6 +83,9 @@ class BinanceExchange:
         self.account = Account(self.market, balances, depth, book_levels)
         self.api_key = api_key
         self.api_secret = api_secret
+        #: An Ed25519 API key and its private key (PEM), as Binance's key generator writes it.
+        self.ed25519_api_key = ed25519_api_key
+        self.ed25519_private_key = ed25519_private_key
         self.weight_limit = weight_limit
         self._weight = (0, 0)  # (minute, weight used in it)
         self._lock = threading.Lock()
@@ -130,7 +139,7 @@ class BinanceExchange:
         key = headers.get("X-MBX-APIKEY")
         if not key:
             raise Refusal(-2014, "API-key format invalid.", 401)
-        if key != self.api_key:
+        if key not in (self.api_key, self.ed25519_api_key):
             raise Refusal(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         timestamp = _integer(form, "timestamp")
         if timestamp is None:
@@ -148,8 +157,22 @@ class BinanceExchange:
         if not signature:
             raise missing("signature")
         payload = SIGNATURE.sub("", query).lstrip("&") + SIGNATURE.sub("", body).lstrip("&")
-        if not hmac.compare_digest(sign(payload, self.api_secret), signature.lower()):
+        if not self._verifies(key, payload, signature):
             raise Refusal(-1022, "Signature for this request is not valid.")
+
+    def _verifies(self, key: str, payload: str, signature: str) -> bool:
+        """Binance's check for the key's type: HMAC's hex in any case, Ed25519's base64 exactly."""
+        if key == self.api_key:
+            return hmac.compare_digest(sign(payload, self.api_secret), signature.lower())
+        from ...binance.ed25519 import verifies
+
+        return verifies(self._ed25519_public_key, payload, signature)
+
+    @functools.cached_property
+    def _ed25519_public_key(self) -> Ed25519PublicKey:
+        from ...binance.ed25519 import private_key
+
+        return private_key(self.ed25519_private_key, "the simulator's Ed25519 key").public_key()
 
     # -- market data ---------------------------------------------------------------------------
 
