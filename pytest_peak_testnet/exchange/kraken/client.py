@@ -67,12 +67,12 @@ from ..errors import (
     OrderStatusUnknown,
     RateLimitExceeded,
 )
+from ..protocol import CandlePage
 from ..redacted import Redacted
 from ..transport import Reply, Transient, Transport, environment_session, failures_sorted
 from .credentials import Credentials
 from .errors import unwrap
 from .wire import (
-    OHLCPage,
     OrderResult,
     OrderType,
     PairInfo,
@@ -91,7 +91,7 @@ from .wire import (
 if TYPE_CHECKING:
     from .orders import OrderInfo, OrderPrice, TradeBalance, TradeInfo
 
-__all__ = ["KrakenTestnetClient", "OHLCPage", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
+__all__ = ["CandlePage", "KrakenTestnetClient", "OrderInfo", "OrderPrice", "OrderResult", "PairInfo", "Ticker",
            "TradeBalance", "TradeInfo", "sign"]
 
 #: Loaded with the first call that needs them (``__getattr__``): a replay never does.
@@ -192,7 +192,7 @@ class KrakenTestnetClient:
         return parsed(parse_ticker, result, pair.pair_id)
 
     def ohlc(self, symbol: str, interval_minutes: int, since: int | None = None, *,
-             newest: int | None = None) -> OHLCPage:
+             newest: int | None = None) -> CandlePage:
         """Closed candles after ``since`` (Kraken sends up to 720); ``newest`` keeps only that
         many of the newest."""
         if interval_minutes not in TIMEFRAMES.values():

@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from ...trading.market import Candle
 from ..errors import BadResponse, InvalidOrder
+from ..protocol import CandlePage
 
 #: Kraken's names for currencies everyone else spells differently (``XBT/EUR`` is BTC/EUR).
 COMMON_CURRENCY = {"XBT": "BTC", "XDG": "DOGE"}
@@ -74,15 +75,6 @@ class Ticker:
     volume_24h: Decimal
     vwap_24h: Decimal
     trades_24h: int
-
-
-@dataclass(frozen=True)
-class OHLCPage:
-    """Closed candles oldest first, the still-open one apart, and ``last`` for the next ``since``."""
-
-    candles: list[Candle]
-    current: Candle | None
-    last: int
 
 
 @dataclass(frozen=True)
@@ -155,12 +147,12 @@ def _candle(row: list[Any]) -> Candle:
                   vwap=dec(vwap), volume=dec(volume), count=integer(count))
 
 
-def parse_ohlc(result: Mapping[str, Any], pair_id: str, newest: int | None = None) -> OHLCPage:
+def parse_ohlc(result: Mapping[str, Any], pair_id: str, newest: int | None = None) -> CandlePage:
     """``newest``: read only that many of the newest closed candles (and the open one); a
     session warms up on 200 of the 720 Kraken sends, and each read candle is eight numbers."""
     rows = _only_entry(result, pair_id)
     candles = [_candle(row) for row in (rows if newest is None else rows[-newest - 1:])]
-    return OHLCPage(candles=candles[:-1], current=candles[-1] if candles else None, last=integer(result["last"]))
+    return CandlePage(candles=candles[:-1], current=candles[-1] if candles else None, last=integer(result["last"]))
 
 
 def parse_balance(result: Mapping[str, Any]) -> dict[str, Decimal]:
