@@ -143,3 +143,13 @@ def test_toml_expectations_are_checked_like_yaml(project: pytest.Pytester) -> No
     result = project.runpytest("--testnet-list")
     assert error_lines(result) == ["ERROR: config/config.toml: testnet_profiles.scalp.expect.orders_acepted: "
                                    "unknown figure; did you mean orders_accepted?"]
+
+
+def test_a_held_bound_reads_its_figure_as_a_failed_one_does(replay_project: pytest.Pytester) -> None:
+    """A held line showed the exact figure (``0.253706486981376 ≤ 1``, a Binance slippage
+    with 28 digits) where a failed one rounds it to the bound's places."""
+    run(replay_project, {"fees": {"max": 1}, "pnl": {"min": -1, "max": 0}}, "--testnet-report").assert_outcomes(passed=1)
+    report = (replay_project.path / "reports" / "latest.md").read_text(encoding="utf-8")
+    assert "held: `expect.fees: 0.25 ≤ 1`" in report
+    assert "held: `expect.pnl: -1 ≤ -0.23 ≤ 0`" in report
+    assert "0.253706486981376" not in report

@@ -207,7 +207,8 @@ def _judge_bound(bound: Bound, actual: Number | None) -> Check:
     if bound.high is not None and actual > bound.high:
         return Check(f"{name}.max", False, f"{name}.max: {_value(actual, bound.high)} > {_shown(bound.high)}")
     parts = [f"{_shown(bound.low)} ≤" if bound.low is not None else "",
-             _shown(actual), f"≤ {_shown(bound.high)}" if bound.high is not None else ""]
+             _value(actual, bound.low if bound.low is not None else bound.high),
+             f"≤ {_shown(bound.high)}" if bound.high is not None else ""]
     return Check(name, True, f"{name}: {' '.join(p for p in parts if p)}")
 
 
